@@ -1,0 +1,57 @@
+"""The ``ganaudio`` command line: a click group of thin wrappers over the library.
+
+Each command family lives in its own module (audio.py, midi.py, prepare.py, ...)
+and registers itself on :data:`main`. ganaudio errors become one ``Error: ...``
+line and exit code 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from ganaudio import __version__
+from ganaudio.errors import GanAudioError
+
+
+class GanAudioGroup(click.Group):
+    """A click group that turns ganaudio errors into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GanAudioError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=GanAudioGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ganaudio")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, verbose: int) -> None:
+    """Make music with generative adversarial networks.
+
+    \b
+    Examples:
+      ganaudio info
+      ganaudio analyze samples/trumpet_c4.wav -o out/trumpet.png --repr ifmel
+      ganaudio resynth samples/trumpet_c4.wav -o out/trumpet.wav --vocoder phase-griffinlim
+      ganaudio midi2roll samples/bach_chorale.mid -o out/chorale.npz
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    from ganaudio.cli import audio, midi, prepare  # noqa: F401  (commands register on import)
+
+
+_register()

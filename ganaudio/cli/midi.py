@@ -1,0 +1,1 @@
+"""ganaudio CLI: midi commands (registered on ganaudio.cli.main)."""

@@ -1,0 +1,1 @@
+"""ganaudio CLI: prepare commands (registered on ganaudio.cli.main)."""

@@ -1,0 +1,41 @@
+"""One error hierarchy for ganaudio.
+
+Every public function raises a subclass of :class:`GanAudioError` whose message
+names the bad value and what was expected. The command line turns these into a
+single ``Error: ...`` line and exit code 2.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GanAudioError",
+    "ParameterError",
+    "AudioFileError",
+    "MidiFileError",
+    "CheckpointError",
+    "DataError",
+]
+
+
+class GanAudioError(Exception):
+    """Base class of every error ganaudio raises on purpose."""
+
+
+class ParameterError(GanAudioError, ValueError):
+    """An argument has the wrong value, type or shape."""
+
+
+class AudioFileError(GanAudioError, OSError):
+    """An audio file is missing, unreadable, truncated, empty or holds NaN/inf."""
+
+
+class MidiFileError(GanAudioError, OSError):
+    """A MIDI file is missing, unreadable, empty or not MIDI at all."""
+
+
+class CheckpointError(GanAudioError, OSError):
+    """A model or checkpoint folder is missing, mismatched or unsafe to load."""
+
+
+class DataError(GanAudioError, OSError):
+    """A data set folder is missing, empty or inconsistent."""

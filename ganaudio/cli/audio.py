@@ -1,0 +1,169 @@
+"""ganaudio CLI: info, analyze and resynth (audio front ends and their inverses)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import click
+
+from ganaudio.cli import main
+from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.errors import ParameterError
+
+REPR_CHOICES = ["stft", "mel", "if", "ifmel", "cqt"]
+SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts")
+
+
+def representation_options(func):
+    """Options shared by analyze and resynth to build a representation."""
+    options = [
+        click.option("--repr", "repr_name", type=click.Choice(REPR_CHOICES), default="ifmel", show_default=True,
+                     help="Representation."),
+        click.option("--sample-rate", type=int, default=None, help="Resample to this rate (Hz); default: the file's."),
+        click.option("--n-fft", type=int, default=1024, show_default=True, help="FFT size (STFT family)."),
+        click.option("--hop", "hop_length", type=int, default=None,
+                     help="Hop in samples (default 256; cqt: 64, which its inverse needs)."),
+        click.option("--n-mels", type=int, default=None,
+                     help="Mel bands (mel: 80, ifmel: n_fft/2, GANSynth's setting)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_representation(repr_name: str, sample_rate: int, n_fft: int, hop_length: int | None, n_mels: int | None):
+    """The representation the CLI options describe."""
+    from ganaudio.representations import make
+
+    if repr_name == "cqt":
+        return make("cqt", sample_rate=sample_rate, hop_length=64 if hop_length is None else hop_length)
+    hop_length = 256 if hop_length is None else hop_length
+    kwargs = dict(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length)
+    if repr_name == "mel":
+        kwargs["n_mels"] = n_mels or 80
+    elif repr_name == "ifmel":
+        kwargs["n_mels"] = n_mels or n_fft // 2
+    elif n_mels is not None:
+        raise ParameterError(f"--n-mels applies to mel and ifmel, not {repr_name}")
+    return make(repr_name, **kwargs)
+
+
+@main.command("info")
+def info_cmd() -> None:
+    """Show versions, devices, SoundFonts found and representations.
+
+    \b
+    Example:
+      ganaudio info
+    """
+    import librosa
+    import torch
+    import torchaudio
+
+    from ganaudio import __version__
+    from ganaudio.representations import AUDIO_REPRESENTATIONS
+
+    click.echo(f"ganaudio {__version__} (Python {platform.python_version()}, {platform.machine()})")
+    click.echo(f"torch {torch.__version__}, torchaudio {torchaudio.__version__}, librosa {librosa.__version__}")
+    cuda = f"{torch.cuda.device_count()} GPU(s): {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "none"
+    click.echo(f"devices: cpu ({torch.get_num_threads()} threads); cuda: {cuda}")
+    fonts = sorted(str(p) for d in SOUNDFONT_DIRS if Path(d).is_dir() for p in Path(d).glob("*.sf2"))
+    click.echo("soundfonts: " + (", ".join(fonts) if fonts else "none found (apt-get install fluid-soundfont-gm)"))
+    click.echo("representations: " + ", ".join(sorted(AUDIO_REPRESENTATIONS)) + ", pianoroll")
+    click.echo("vocoders: phase, griffinlim, phase-griffinlim")
+
+
+@main.command("analyze")
+@click.argument("input_path", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Picture to write (.png, .pdf or .svg).")
+@representation_options
+@click.option("--tensor", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the tensor (.pt, loadable with torch.load(weights_only=True), or .safetensors).")
+@device_option
+def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n_mels, tensor, device) -> None:
+    """Draw a labelled spectrogram of an audio file (time and frequency axes, colour bar).
+
+    \b
+    Examples:
+      ganaudio analyze samples/trumpet_c4.wav -o out/trumpet_ifmel.png --repr ifmel
+      ganaudio analyze samples/speech.wav -o out/speech_cqt.png --repr cqt --tensor out/speech_cqt.pt
+    """
+    import torch
+
+    from ganaudio.io import atomic_path, load_audio
+    from ganaudio.plotting import plot_representation
+
+    if output.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise ParameterError(f"{output}: picture must end in .png, .pdf or .svg")
+    if tensor is not None and tensor.suffix not in (".pt", ".safetensors"):
+        raise ParameterError(f"{tensor}: tensor file must end in .pt or .safetensors")
+    y, sr = load_audio(input_path, sample_rate=sample_rate)
+    rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
+    spec = rep.encode(torch.from_numpy(y).to(resolve_device(device))).cpu()
+    figure = plot_representation(spec, rep, title=f"{input_path.name} ({repr_name})")
+    with atomic_path(output) as tmp:
+        figure.savefig(tmp, dpi=120, bbox_inches="tight")
+    if tensor is not None:
+        _save_tensor(tensor, spec, rep.config())
+    shape = "x".join(str(s) for s in spec.shape)
+    click.echo(f"{input_path.name}: {len(y) / sr:.2f} s at {sr} Hz -> {repr_name} {shape}; wrote {output}"
+               + (f" and {tensor}" if tensor else ""))
+
+
+def _save_tensor(path: Path, spec, config: dict) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from ganaudio.io import atomic_path
+
+    meta = {"representation": json.dumps(config)}
+    with atomic_path(path) as tmp:
+        if path.suffix == ".safetensors":
+            save_file({"spec": spec.contiguous()}, str(tmp), metadata=meta)
+        elif path.suffix == ".pt":
+            torch.save({"spec": spec, **meta}, tmp)
+        else:
+            raise ParameterError(f"{path}: tensor file must end in .pt or .safetensors")
+
+
+@main.command("resynth")
+@click.argument("input_path", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Audio file to write (.wav, .flac or .ogg).")
+@representation_options
+@click.option("--vocoder", type=click.Choice(["phase", "griffinlim", "phase-griffinlim"]), default=None,
+              help="Inversion: phase (one shot), griffinlim (random start) or phase-griffinlim. "
+                   "Default: phase-griffinlim where the representation has phase, else griffinlim.")
+@click.option("--iters", type=int, default=None, help="Griffin-Lim iterations (default 32; 8 from phase).")
+@device_option
+def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n_mels, vocoder, iters, device):
+    """Encode audio to a representation and decode it back, printing SNR and spectral convergence.
+
+    \b
+    Examples:
+      ganaudio resynth samples/trumpet_c4.wav -o out/trumpet.wav --repr ifmel --vocoder phase-griffinlim --iters 8
+      ganaudio resynth samples/speech.wav -o out/speech.wav --repr mel --vocoder griffinlim --iters 64
+    """
+    import torch
+
+    from ganaudio.functional.spectral import snr_db, spectral_convergence
+    from ganaudio.io import load_audio, save_audio
+    from ganaudio.vocoders import make_vocoder
+
+    y, sr = load_audio(input_path, sample_rate=sample_rate)
+    rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
+    has_phase = getattr(rep, "has_phase", False) or getattr(rep, "with_phase", False)
+    if vocoder is None:
+        vocoder = ("phase" if repr_name == "cqt" else "phase-griffinlim") if has_phase else "griffinlim"
+    voc = make_vocoder(vocoder, n_iter=iters)
+    x = torch.from_numpy(y).to(resolve_device(device))
+    y_hat = voc(rep.encode(x), rep, length=len(y)).cpu()
+    save_audio(output, y_hat.clamp(-1, 1).numpy(), sr)
+    ref = torch.from_numpy(y)
+    click.echo(
+        f"{input_path.name} -> {repr_name} -> {vocoder}: SNR {snr_db(y_hat, ref):.1f} dB, spectral convergence "
+        f"{spectral_convergence(y_hat, ref):.3f}; wrote {output}"
+    )

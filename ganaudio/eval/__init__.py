@@ -1,5 +1,9 @@
-"""Evaluation: pitch accuracy and entropy now; NDB, Frechet distance, piano-roll and transfer metrics follow."""
+"""Evaluation: pitch accuracy and entropy, NDB; the evaluator network, Frechet distance, piano-roll and transfer metrics follow."""
 
+from ganaudio.eval.ndb import NDBResult, log_mel_features, ndb
 from ganaudio.eval.pitch import PitchReport, note_pitch, pitch_accuracy, pitch_entropy, track_pitch
 
-__all__ = ["track_pitch", "note_pitch", "pitch_accuracy", "pitch_entropy", "PitchReport"]
+__all__ = [
+    "ndb",
+    "NDBResult",
+    "log_mel_features","track_pitch", "note_pitch", "pitch_accuracy", "pitch_entropy", "PitchReport"]

@@ -1,0 +1,62 @@
+"""Transcription of real renders and note-level agreement with mir_eval."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pretty_midi
+import pytest
+
+from ganaudio.errors import MidiFileError, ParameterError
+from ganaudio.eval.transcription import Note, midi_notes, note_agreement, transcribe
+from tests.conftest import load_sample
+
+# samples/make_samples.py renders flute_phrase.wav from exactly these notes.
+PHRASE = [Note(0.0, 0.45, 72), Note(0.5, 0.95, 74), Note(1.0, 1.45, 76), Note(1.5, 1.95, 77), Note(2.0, 2.9, 79)]
+
+
+def test_phrase_transcribed_note_for_note():
+    y, sr = load_sample("flute_phrase")
+    notes = transcribe(y.numpy(), sample_rate=sr)
+    assert [n.pitch for n in notes] == [72, 74, 76, 77, 79]
+    scores = note_agreement(PHRASE, notes)
+    assert scores["f_measure"] == 1.0
+
+
+def test_wrong_notes_score_low():
+    y, sr = load_sample("flute_phrase")
+    shifted = librosa.effects.pitch_shift(y.numpy(), sr=sr, n_steps=2)
+    assert note_agreement(PHRASE, transcribe(shifted, sample_rate=sr))["f_measure"] == 0.0
+    late = [Note(n.start + 0.3, n.end + 0.3, n.pitch) for n in PHRASE]
+    assert note_agreement(late, transcribe(y.numpy(), sample_rate=sr))["f_measure"] == 0.0
+
+
+def test_repeated_note_is_split():
+    y, sr = load_sample("trumpet_c4")
+    twice = np.concatenate([y.numpy(), y.numpy()])
+    notes = transcribe(twice, sample_rate=sr)
+    assert [n.pitch for n in notes] == [60, 60]
+    assert notes[1].start == pytest.approx(2.0, abs=0.06)
+
+
+def test_midi_notes(tmp_path):
+    midi = pretty_midi.PrettyMIDI()
+    inst, drums = pretty_midi.Instrument(0), pretty_midi.Instrument(0, is_drum=True)
+    inst.notes.append(pretty_midi.Note(90, 64, 1.0, 2.0))
+    inst.notes.append(pretty_midi.Note(80, 60, 0.0, 1.0))
+    drums.notes.append(pretty_midi.Note(100, 36, 0.0, 0.1))
+    midi.instruments += [inst, drums]
+    path = tmp_path / "m.mid"
+    midi.write(str(path))
+    assert [n.pitch for n in midi_notes(path)] == [60, 64]
+    assert len(midi_notes(midi, include_drums=True)) == 3
+    bad = tmp_path / "bad.mid"
+    bad.write_text("not midi")
+    with pytest.raises(MidiFileError, match="bad.mid"):
+        midi_notes(bad)
+
+
+def test_agreement_edge_cases():
+    assert note_agreement(PHRASE, [])["f_measure"] == 0.0
+    with pytest.raises(ParameterError, match="no notes"):
+        note_agreement([], PHRASE)

@@ -14,6 +14,7 @@ __all__ = [
     "MidiFileError",
     "CheckpointError",
     "DataError",
+    "TrainingError",
 ]
 
 
@@ -39,3 +40,7 @@ class CheckpointError(GanAudioError, OSError):
 
 class DataError(GanAudioError, OSError):
     """A data set folder is missing, empty or inconsistent."""
+
+
+class TrainingError(GanAudioError, RuntimeError):
+    """Training cannot go on (e.g. the losses stayed NaN or inf for many steps in a row)."""

@@ -1,0 +1,264 @@
+"""GANSynth presets: ``paper`` (IF-Mel +H as published) and ``tiny`` (trains on 2 CPU cores).
+
+``tiny`` is sized for learning pitch quickly rather than for fidelity:
+
+* 1 s notes (64 frames at hop 256, 16 kHz) and 128 mel bands from a 1024-point
+  FFT: a 128 x 64 image, 16x fewer pixels than the paper's 1024 x 128.
+* MIDI 36-84 (49 pitch classes): the lowest octave, whose harmonics crowd the
+  bottom mel bands, is left out.
+* Pitch reaches the networks four ways: the one-hot at the generator's input
+  (the paper's way), a conditional bias in every generator block, a
+  projection term in the discriminator's score (it judges "real *and* this
+  pitch", so a wrong pitch is fake), and the auxiliary classifier.
+* A frequency-coordinate channel before every convolution, so both networks
+  know absolute frequency (pitch *is* absolute frequency; convolutions are
+  otherwise blind to it).
+* Hinge loss with a small R1 penalty, no WGAN-GP interpolates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import typing
+from pathlib import Path
+
+from ganaudio.errors import ParameterError
+
+__all__ = ["GANSynthPreset", "PRESETS", "load_preset", "apply_overrides", "parse_assignments"]
+
+
+@dataclasses.dataclass(frozen=True)
+class GANSynthPreset:
+    """Every setting of a GANSynth run (representation, data, model, optimisation, logging)."""
+
+    family: str = "gansynth"
+    # ---- representation (IF-Mel)
+    sample_rate: int = 16000
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 1024
+    n_frames: int = 128
+    # ---- data
+    pitch_min: int = 24
+    pitch_max: int = 84
+    sources: tuple[str, ...] | None = ("acoustic",)
+    split: str | None = "train"
+    # ---- model
+    latent_dim: int = 256
+    g_channels: tuple[int, ...] = (256, 256, 256, 256, 128, 64, 32)
+    d_channels: tuple[int, ...] = (256, 256, 256, 256, 128, 64, 32)
+    pitch_bias: bool = False
+    coord: bool = False
+    projection: bool = False
+    mbstd_group: int = 4
+    output_activation: str = "tanh"
+    # ---- optimisation
+    batch_size: int = 8
+    g_lr: float = 8e-4
+    d_lr: float = 8e-4
+    beta1: float = 0.0
+    beta2: float = 0.99
+    loss: str = "wgan"
+    gp_weight: float = 10.0
+    r1_weight: float = 0.0
+    drift_weight: float = 1e-3
+    aux_weight: float = 10.0
+    aux_fake_in_d: bool = True
+    ema_decay: float = 0.999
+    steps: int = 1_000_000
+    max_bad_steps: int = 20
+    mixed_precision: bool = True
+    # ---- logging and checkpoints
+    log_every: int = 100
+    sample_every: int = 5000
+    checkpoint_every: int = 5000
+    keep_checkpoints: int = 3
+    sample_pitches: tuple[int, ...] = (36, 48, 60, 72)
+    griffinlim_iters: int = 8
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.pitch_min <= self.pitch_max <= 127:
+            raise ParameterError(f"need 0 <= pitch_min <= pitch_max <= 127, got {self.pitch_min}, {self.pitch_max}")
+        bad = [p for p in self.sample_pitches if not self.pitch_min <= p <= self.pitch_max]
+        if bad:
+            raise ParameterError(f"sample_pitches {bad} lie outside pitch_min-pitch_max "
+                                 f"({self.pitch_min}-{self.pitch_max})")
+        for name in ("batch_size", "steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
+                     "max_bad_steps", "n_frames", "n_mels", "latent_dim"):
+            if getattr(self, name) < 1:
+                raise ParameterError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if not 0 <= self.ema_decay < 1:
+            raise ParameterError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+
+    @property
+    def n_pitches(self) -> int:
+        return self.pitch_max - self.pitch_min + 1
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return (self.n_mels, self.n_frames)
+
+    def representation(self):
+        """The IF-Mel representation these images come from."""
+        from ganaudio.representations import IFMel
+
+        return IFMel(sample_rate=self.sample_rate, n_fft=self.n_fft, hop_length=self.hop_length, n_mels=self.n_mels)
+
+    def generator_kwargs(self) -> dict:
+        return dict(latent_dim=self.latent_dim, n_pitches=self.n_pitches, lowest_pitch=self.pitch_min,
+                    image_shape=self.image_shape, channels=self.g_channels, out_channels=2,
+                    pitch_bias=self.pitch_bias, coord=self.coord, output_activation=self.output_activation)
+
+    def discriminator_kwargs(self) -> dict:
+        return dict(n_pitches=self.n_pitches, lowest_pitch=self.pitch_min, image_shape=self.image_shape,
+                    channels=self.d_channels, in_channels=2, projection=self.projection,
+                    mbstd_group=self.mbstd_group, coord=self.coord)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+PAPER = GANSynthPreset()
+
+TINY = GANSynthPreset(
+    n_fft=1024, hop_length=256, n_mels=128, n_frames=64,
+    pitch_min=36, pitch_max=84, sources=None,
+    latent_dim=64, g_channels=(96, 64, 48, 32, 16), d_channels=(96, 64, 48, 32, 16),
+    pitch_bias=True, coord=True, projection=True,
+    batch_size=32, g_lr=1e-3, d_lr=1e-3, loss="hinge", gp_weight=0.0, r1_weight=1.0, drift_weight=0.0,
+    aux_weight=1.0, aux_fake_in_d=False, ema_decay=0.99, steps=20_000, mixed_precision=True,
+    log_every=10, sample_every=500, checkpoint_every=100, keep_checkpoints=3, sample_pitches=(48, 60, 72),
+)
+
+PRESETS: dict[str, GANSynthPreset] = {"paper": PAPER, "tiny": TINY}
+
+
+def _coerce(name: str, annotation, value):
+    """Convert a parsed YAML/JSON/CLI value to the field's declared type, or raise ParameterError."""
+    hint = typing.get_type_hints(GANSynthPreset)[name]
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    optional = type(None) in args
+    if value is None:
+        if optional:
+            return None
+        raise ParameterError(f"{name} cannot be null")
+    base = next((a for a in args if a is not type(None)), hint) if optional or origin is typing.Union else hint
+    if typing.get_origin(base) is tuple:
+        if isinstance(value, (str, int, float)):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ParameterError(f"{name} must be a list, got {value!r}")
+        item = typing.get_args(base)[0]
+        return tuple(_scalar(name, item, v) for v in value)
+    return _scalar(name, base, value)
+
+
+def _scalar(name: str, kind, value):
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise ParameterError(f"{name} must be true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
+            raise ParameterError(f"{name} must be a whole number, got {value!r}")
+        return int(value)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParameterError(f"{name} must be a number, got {value!r}")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise ParameterError(f"{name} must be a string, got {value!r}")
+        return value
+    raise ParameterError(f"{name}: unsupported type {kind}")  # pragma: no cover
+
+
+def apply_overrides(preset: GANSynthPreset, overrides: dict) -> GANSynthPreset:
+    """Return ``preset`` with ``overrides`` (``{field: value}``) applied and type-checked.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown field (naming the nearest valid ones) or a value of the wrong type.
+
+    Examples
+    --------
+    >>> apply_overrides(PRESETS["tiny"], {"batch_size": 8, "g_channels": [32, 16, 8]}).batch_size
+    8
+    """
+    if not isinstance(overrides, dict):
+        raise ParameterError(f"overrides must be a mapping of field names to values, got {type(overrides).__name__}")
+    fields = {f.name for f in dataclasses.fields(GANSynthPreset)}
+    changes = {}
+    for key, value in overrides.items():
+        if key not in fields:
+            near = difflib.get_close_matches(str(key), sorted(fields), n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else f"; fields are {sorted(fields)}"
+            raise ParameterError(f"unknown GANSynth setting {key!r}{hint}")
+        changes[key] = _coerce(key, None, value)
+    return dataclasses.replace(preset, **changes)
+
+
+def read_config_file(path: str | os.PathLike) -> dict:
+    """Read a YAML (.yaml/.yml) or JSON (.json) file holding a flat mapping of settings."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ParameterError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except ValueError as exc:  # json.JSONDecodeError and yaml.YAMLError
+        raise ParameterError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({exc})") from None
+    except Exception as exc:  # yaml.YAMLError is not a ValueError
+        raise ParameterError(f"{path}: not valid YAML ({exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+    return data
+
+
+def parse_assignments(assignments: typing.Iterable[str]) -> dict:
+    """``["batch_size=8", "g_channels=[32,16]"]`` to ``{"batch_size": 8, "g_channels": [32, 16]}`` (YAML values)."""
+    import yaml
+
+    out = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"expected KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"cannot parse the value in {item!r}: {exc}") from None
+    return out
+
+
+def load_preset(name: str = "tiny", *, config_file: str | os.PathLike | None = None,
+                overrides: dict | None = None) -> GANSynthPreset:
+    """A named preset, then a config file's settings, then ``overrides`` (later wins).
+
+    A config file may name its base preset with a ``preset:`` key.
+
+    Examples
+    --------
+    >>> load_preset("paper").n_mels
+    1024
+    >>> load_preset("tiny", overrides={"steps": 10}).steps
+    10
+    """
+    file_settings = read_config_file(config_file) if config_file is not None else {}
+    name = file_settings.pop("preset", name)
+    if name not in PRESETS:
+        raise ParameterError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    preset = apply_overrides(PRESETS[name], file_settings)
+    return apply_overrides(preset, overrides or {})

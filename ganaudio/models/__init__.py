@@ -1,5 +1,5 @@
-"""Model families, one per file, generator and discriminator side by side."""
+"""Model families, one per file, generator and discriminator side by side.
 
-from ganaudio.models.gansynth import Discriminator, Generator
-
-__all__ = ["Generator", "Discriminator"]
+Import a family's module (``from ganaudio.models.gansynth import Generator``);
+names are not re-exported here because every family has a Generator.
+"""

@@ -1,0 +1,25 @@
+"""Training: the GAN engine, checkpoints, data-parallel helpers and per-family entry points."""
+
+from ganaudio.train.checkpoint import (
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    load_train_state,
+    save_checkpoint,
+)
+from ganaudio.train.distributed import DistInfo, init_distributed
+from ganaudio.train.engine import GANTrainer
+from ganaudio.train.gansynth import build_gansynth_trainer, train_gansynth
+
+__all__ = [
+    "GANTrainer",
+    "DistInfo",
+    "init_distributed",
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_train_state",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "build_gansynth_trainer",
+    "train_gansynth",
+]

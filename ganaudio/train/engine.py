@@ -1,0 +1,386 @@
+"""A generic GAN training loop: discriminator step, then generator step.
+
+:class:`GANTrainer` trains any conditional image GAN whose generator is
+called ``G(z, labels)`` (with ``G.latent_dim``) and whose discriminator
+returns ``(score, class_logits)`` from ``D(x, labels)``. It adds generator EMA,
+separate learning rates, bf16 autocast on CUDA, skipping of non-finite steps,
+checkpoints (:mod:`ganaudio.train.checkpoint`) with exact resume,
+data-parallel runs (:mod:`ganaudio.train.distributed`), a progress bar, a
+JSONL metrics file, sample WAVs, and TensorBoard when it is installed.
+
+Determinism: the batch order, the latent vectors and the penalty
+interpolates of step ``s`` come from generators seeded by ``(seed, s)`` (and
+the process rank), never from state carried between steps, so a run resumed
+from a checkpoint repeats the uninterrupted run exactly on the same machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ganaudio import losses
+from ganaudio.errors import CheckpointError, ParameterError, TrainingError
+from ganaudio.train import distributed as dist_utils
+from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint, load_train_state, save_checkpoint
+
+__all__ = ["GANTrainer"]
+
+log = logging.getLogger(__name__)
+
+BatchFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+SampleFn = Callable[[torch.nn.Module, int], dict]
+
+
+class GANTrainer:
+    """Train ``generator`` against ``discriminator`` on examples fetched by ``batch_fn``.
+
+    Parameters
+    ----------
+    generator, discriminator : nn.Module
+        ``generator(z (B, latent_dim), labels (B,)) -> x``; ``discriminator(x, labels) -> (score (B,), logits (B, K))``.
+    batch_fn : callable
+        ``indices (B,) -> (x (B, ...), labels (B,) long)`` on the CPU.
+    n_examples : int
+        Size of the data set ``batch_fn`` indexes.
+    out_dir : path-like
+        Run folder: ``checkpoints/``, ``samples/``, ``metrics.jsonl``, ``tensorboard/``.
+    batch_size : int
+        Examples per step per process.
+    g_lr, d_lr, betas : float, float, (float, float)
+        Adam settings for each network.
+    loss : {"nonsaturating", "hinge", "wgan", "lsgan"}
+    gp_weight, r1_weight, drift_weight, aux_weight : float
+        WGAN-GP, R1 (applied as ``r1_weight / 2 * R1``), ProGAN drift and AC-GAN weights; 0 turns one off.
+    aux_fake_in_d : bool
+        Also train the discriminator's classifier on fakes (GANSynth) rather than on real notes only.
+    ema_decay : float
+        Generator EMA decay per step (0 copies the generator).
+    max_bad_steps : int
+        Stop with TrainingError after this many non-finite steps in a row.
+    mixed_precision : bool
+        bf16 autocast, on CUDA only.
+    log_every, sample_every, checkpoint_every, keep_checkpoints : int
+    checkpoint_config : dict
+        Saved into every checkpoint's config.json beside the constructor arguments
+        (representation, normaliser, preset, data recipe...).
+    sample_fn : callable, optional
+        ``(generator_ema, step) -> {name: (waveform np.ndarray (time,), sample_rate)}``; written as WAVs.
+    seed : int
+    device : str or torch.device
+    dist : DistInfo, optional
+        From :func:`ganaudio.train.distributed.init_distributed`; single-process when None.
+    progress, tensorboard : bool
+    """
+
+    def __init__(self, generator: torch.nn.Module, discriminator: torch.nn.Module, *, batch_fn: BatchFn,
+                 n_examples: int, out_dir, batch_size: int, g_lr: float, d_lr: float,
+                 betas: tuple[float, float] = (0.0, 0.99), loss: str = "hinge", gp_weight: float = 0.0,
+                 r1_weight: float = 0.0, drift_weight: float = 0.0, aux_weight: float = 1.0,
+                 aux_fake_in_d: bool = False, ema_decay: float = 0.999, max_bad_steps: int = 20,
+                 mixed_precision: bool = True, log_every: int = 10, sample_every: int = 1000,
+                 checkpoint_every: int = 1000, keep_checkpoints: int = 3, checkpoint_config: dict | None = None,
+                 sample_fn: SampleFn | None = None, seed: int = 0, device: str | torch.device = "cpu",
+                 dist: dist_utils.DistInfo | None = None, progress: bool = True, tensorboard: bool = True):
+        if n_examples < 1:
+            raise ParameterError(f"the data set is empty (n_examples={n_examples})")
+        if batch_size < 1 or max_bad_steps < 1:
+            raise ParameterError(f"batch_size and max_bad_steps must be >= 1, got {batch_size}, {max_bad_steps}")
+        self.dist = dist or dist_utils.DistInfo(device=torch.device(device))
+        self.device = self.dist.device if dist is not None else torch.device(device)
+        self.G, self.D = generator.to(self.device), discriminator.to(self.device)
+        dist_utils.broadcast_module(self.G, self.dist)
+        dist_utils.broadcast_module(self.D, self.dist)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=g_lr, betas=tuple(map(float, betas)))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=tuple(map(float, betas)))
+        self.d_adv, self.g_adv = losses.adversarial_losses(loss)
+        self.batch_fn, self.n_examples, self.batch_size = batch_fn, int(n_examples), int(batch_size)
+        self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight))
+        self.aux_fake_in_d, self.ema_decay, self.max_bad_steps = aux_fake_in_d, float(ema_decay), int(max_bad_steps)
+        self.amp = bool(mixed_precision) and self.device.type == "cuda"
+        self.log_every, self.sample_every = int(log_every), int(sample_every)
+        self.checkpoint_every, self.keep_checkpoints = int(checkpoint_every), int(keep_checkpoints)
+        self.checkpoint_config = dict(checkpoint_config or {})
+        self.sample_fn, self.seed, self.progress = sample_fn, int(seed), progress
+        self.out_dir = Path(out_dir)
+        self.ckpt_dir = self.out_dir / "checkpoints"
+        self.step, self.bad_steps = 0, 0
+        self._use_tensorboard, self._tb = tensorboard, None
+        self._perms: dict[int, torch.Tensor] = {}
+
+    # ------------------------------------------------------------------ randomness
+    def _step_generator(self, step: int, salt: int = 0) -> torch.Generator:
+        seed = int(np.random.SeedSequence([self.seed, step, self.dist.rank, salt]).generate_state(1, np.uint64)[0])
+        return torch.Generator().manual_seed(seed)
+
+    def _indices(self, step: int) -> torch.Tensor:
+        """This process's example indices for ``step``: epochs are seeded permutations, split across ranks."""
+        global_batch = self.batch_size * self.dist.world_size
+        start = step * global_batch + self.dist.rank * self.batch_size
+        positions = torch.arange(start, start + self.batch_size)
+        out = torch.empty(self.batch_size, dtype=torch.long)
+        for epoch in positions.div(self.n_examples, rounding_mode="floor").unique().tolist():
+            if epoch not in self._perms:
+                seed = int(np.random.SeedSequence([self.seed, epoch, 7]).generate_state(1, np.uint64)[0])
+                self._perms = {epoch: torch.randperm(self.n_examples, generator=torch.Generator().manual_seed(seed))}
+            mask = positions.div(self.n_examples, rounding_mode="floor") == epoch
+            out[mask] = self._perms[epoch][positions[mask] % self.n_examples]
+        return out
+
+    def _autocast(self):
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp)
+
+    def _finite_grads(self, module: torch.nn.Module) -> bool:
+        norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
+        return bool(torch.isfinite(torch.stack(norms).sum())) if norms else True
+
+    # ------------------------------------------------------------------ one step
+    def train_step(self, step: int) -> dict:
+        """One discriminator update then one generator update; returns the step's metrics."""
+        gen = self._step_generator(step)
+        real, labels = self.batch_fn(self._indices(step))
+        real, labels = real.to(self.device, non_blocking=True), labels.to(self.device)
+        w, B = self.weights, real.shape[0]
+        latent = self.G.latent_dim
+
+        # ---------------- discriminator step
+        z = torch.randn(B, latent, generator=gen).to(self.device)
+        with self._autocast():
+            with torch.no_grad():
+                fake = self.G(z, labels)
+            real_score, real_logits = self.D(real, labels)
+            fake_score, fake_logits = self.D(fake, labels)
+        real_score, fake_score = real_score.float(), fake_score.float()
+        d_adv = self.d_adv(real_score, fake_score)
+        d_aux = losses.aux_classifier_loss(real_logits, labels)
+        if self.aux_fake_in_d:
+            d_aux = (d_aux + losses.aux_classifier_loss(fake_logits, labels)) / 2
+        d_loss = d_adv + w["aux"] * d_aux
+        metrics = {"d_adv": d_adv, "d_aux": d_aux,
+                   "aux_acc_real": (real_logits.argmax(dim=1) == labels).float().mean()}
+        critic = lambda x: self.D(x, labels)[0]  # noqa: E731  (penalties differentiate it in fp32)
+        if w["gp"]:
+            metrics["gp"] = losses.gradient_penalty(critic, real, fake.float(), generator=gen)
+            d_loss = d_loss + w["gp"] * metrics["gp"]
+        if w["r1"]:
+            metrics["r1"] = losses.r1_penalty(critic, real)
+            d_loss = d_loss + w["r1"] / 2 * metrics["r1"]
+        if w["drift"]:
+            d_loss = d_loss + w["drift"] * losses.drift_penalty(real_score)
+        metrics["d_loss"] = d_loss
+        self.opt_d.zero_grad(set_to_none=True)
+        d_ok = dist_utils.all_true(bool(torch.isfinite(d_loss)), self.dist)
+        if d_ok:
+            d_loss.backward()
+            dist_utils.average_gradients(self.D.parameters(), self.dist)
+            d_ok = dist_utils.all_true(self._finite_grads(self.D), self.dist)
+        if d_ok:
+            self.opt_d.step()
+        else:
+            return self._bad_step(step, "discriminator", metrics)
+
+        # ---------------- generator step
+        z = torch.randn(B, latent, generator=gen).to(self.device)
+        self.D.requires_grad_(False)
+        try:
+            with self._autocast():
+                fake_score, fake_logits = self.D(self.G(z, labels), labels)
+            g_adv = self.g_adv(fake_score.float())
+            g_aux = losses.aux_classifier_loss(fake_logits, labels)
+            g_loss = g_adv + w["aux"] * g_aux
+            metrics.update(g_adv=g_adv, g_aux=g_aux, g_loss=g_loss,
+                           aux_acc_fake=(fake_logits.argmax(dim=1) == labels).float().mean())
+            self.opt_g.zero_grad(set_to_none=True)
+            g_ok = dist_utils.all_true(bool(torch.isfinite(g_loss)), self.dist)
+            if g_ok:
+                g_loss.backward()
+                dist_utils.average_gradients(self.G.parameters(), self.dist)
+                g_ok = dist_utils.all_true(self._finite_grads(self.G), self.dist)
+        finally:
+            self.D.requires_grad_(True)
+        if not g_ok:
+            return self._bad_step(step, "generator", metrics)
+        self.opt_g.step()
+        self._update_ema()
+        self.bad_steps = 0
+        return {k: float(v.detach()) for k, v in metrics.items()}
+
+    def _bad_step(self, step: int, which: str, metrics: dict) -> dict:
+        self.bad_steps += 1
+        log.warning("step %d: non-finite %s loss or gradient (%s); step skipped (%d in a row)", step, which,
+                    ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in metrics.items()), self.bad_steps)
+        if self.bad_steps >= self.max_bad_steps:
+            last = latest_checkpoint(self.ckpt_dir)
+            raise TrainingError(f"{self.bad_steps} training steps in a row had NaN or inf losses or gradients "
+                                f"(last at step {step}); stopping. The last good checkpoint is "
+                                f"{last if last else 'none (no checkpoint was written yet)'}; lower the learning "
+                                f"rates or check the data, then resume")
+        return {"skipped": 1.0}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p.detach(), 1.0 - self.ema_decay)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    # ------------------------------------------------------------------ checkpoints
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {"generator": self.G, "generator_ema": self.G_ema, "discriminator": self.D}
+
+    def save(self) -> Path | None:
+        """Write a checkpoint of the current step (rank 0 only)."""
+        path = None
+        if self.dist.is_main:
+            config = {"generator": self.G.config(), "discriminator": self.D.config(), **self.checkpoint_config}
+            state = {"step": self.step, "bad_steps": self.bad_steps, "seed": self.seed,
+                     "optimizer_g": self.opt_g.state_dict(), "optimizer_d": self.opt_d.state_dict(),
+                     "rng_torch": torch.get_rng_state(),
+                     "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+            path = save_checkpoint(self.ckpt_dir, step=self.step, modules=self.modules(), config=config,
+                                   train_state=state, keep=self.keep_checkpoints)
+        dist_utils.barrier(self.dist)
+        return path
+
+    def resume(self, path=None) -> int:
+        """Load the newest checkpoint (or ``path``): weights, optimizers, RNG and step. Returns the step."""
+        path = path or latest_checkpoint(self.ckpt_dir)
+        if path is None:
+            raise CheckpointError(f"nothing to resume: {self.ckpt_dir} holds no complete checkpoint")
+        config, states = load_checkpoint(path)
+        for key, module in (("generator", self.G), ("discriminator", self.D)):
+            if config.get(key) != module.config():
+                raise CheckpointError(f"{path} was saved with {key} {config.get(key)}, but this run builds "
+                                      f"{module.config()}; use the same settings or a new --out folder")
+        for name, module in self.modules().items():
+            if name not in states:
+                raise CheckpointError(f"{path}/model.safetensors has no {name} weights")
+            try:
+                module.load_state_dict(states[name])
+            except RuntimeError as exc:
+                raise CheckpointError(f"{path}: {name} weights do not fit ({str(exc).splitlines()[0]})") from None
+        state = load_train_state(path)
+        if state is None:
+            raise CheckpointError(f"{path} has no train_state.pt; it can be loaded as a model but not resumed")
+        self.opt_g.load_state_dict(state["optimizer_g"])
+        self.opt_d.load_state_dict(state["optimizer_d"])
+        torch.set_rng_state(state["rng_torch"])
+        if state.get("rng_cuda") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        self.step, self.bad_steps = int(state["step"]), int(state["bad_steps"])
+        log.info("resumed from %s at step %d", path, self.step)
+        return self.step
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, steps: int, *, resume: bool = False) -> dict:
+        """Train until ``steps`` steps are done (counting steps before a resume); returns the last metrics.
+
+        Raises
+        ------
+        CheckpointError
+            If ``out_dir`` already holds checkpoints and ``resume`` is False, or a resume fails.
+        TrainingError
+            After ``max_bad_steps`` non-finite steps in a row.
+        """
+        if resume:
+            self.resume()
+        elif self.step == 0 and latest_checkpoint(self.ckpt_dir) is not None:
+            raise CheckpointError(f"{self.out_dir} already holds checkpoints; pass --resume to continue that run "
+                                  f"or choose a new output folder")
+        metrics_file = self.out_dir / "metrics.jsonl"
+        if self.dist.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            _truncate_metrics(metrics_file, self.step)
+            self._open_tensorboard()
+        from tqdm.auto import tqdm
+
+        window: dict[str, list[float]] = {}
+        last: dict = {}
+        started, start_step = time.perf_counter(), self.step
+        bar = tqdm(total=steps, initial=self.step, unit="step", desc="training",
+                   disable=not (self.progress and self.dist.is_main), dynamic_ncols=True)
+        try:
+            while self.step < steps:
+                metrics = self.train_step(self.step)
+                self.step += 1
+                for k, v in metrics.items():
+                    window.setdefault(k, []).append(v)
+                bar.update(1)
+                if self.step % self.log_every == 0 or self.step == steps:
+                    last = {k: float(np.mean(v)) for k, v in window.items()}
+                    last.update(step=self.step, s_per_step=(time.perf_counter() - started) / (self.step - start_step))
+                    window = {}
+                    bar.set_postfix({k: f"{last[k]:.3f}" for k in ("d_loss", "g_loss", "aux_acc_fake") if k in last})
+                    if self.dist.is_main:
+                        _append_jsonl(metrics_file, last)
+                        if self._tb is not None:
+                            for k, v in last.items():
+                                if k != "step":
+                                    self._tb.add_scalar(k, v, self.step)
+                if self.sample_fn is not None and (self.step % self.sample_every == 0 or self.step == steps):
+                    self._write_samples()
+                if (self.step % self.checkpoint_every == 0 or self.step == steps) and self.bad_steps == 0:
+                    self.save()  # never during a run of skipped steps: the last good checkpoint stays
+        finally:
+            bar.close()
+            if self._tb is not None:
+                self._tb.flush()
+        return last
+
+    def _write_samples(self) -> None:
+        if not self.dist.is_main:
+            return
+        from ganaudio.io import save_audio
+
+        self.G_ema.eval()
+        with torch.no_grad():
+            samples = self.sample_fn(self.G_ema, self.step)
+        folder = self.out_dir / "samples" / f"step_{self.step:08d}"
+        for name, (wave, rate) in samples.items():
+            wave = np.asarray(wave, np.float32)
+            save_audio(folder / f"{name}.wav", wave, rate)
+            if self._tb is not None:
+                self._tb.add_audio(f"samples/{name}", torch.from_numpy(wave).clamp(-1, 1), self.step,
+                                   sample_rate=rate)
+
+    def _open_tensorboard(self) -> None:
+        if not self._use_tensorboard or self._tb is not None:
+            return
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            log.info("tensorboard is not installed; metrics go to metrics.jsonl only")
+            return
+        self._tb = SummaryWriter(str(self.out_dir / "tensorboard"))
+
+
+def _append_jsonl(path: Path, record: dict) -> None:
+    with open(path, "a") as fh:
+        fh.write(json.dumps({k: (v if math.isfinite(v) else str(v)) if isinstance(v, float) else v
+                             for k, v in record.items()}) + "\n")
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop metric lines past ``step`` (written after the checkpoint a resumed run starts from)."""
+    if not path.is_file():
+        return
+    from ganaudio.io import atomic_path
+
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except ValueError:
+            continue
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(line + "\n" for line in kept))

@@ -1,0 +1,117 @@
+"""GANSynth training entry point: preset -> feature cache -> models -> :class:`GANTrainer`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganaudio.data.cache import build_note_cache
+from ganaudio.data.datasets import NoteDataset
+from ganaudio.errors import DataError
+from ganaudio.models.gansynth import Discriminator, Generator
+from ganaudio.presets.gansynth import GANSynthPreset
+from ganaudio.train import distributed as dist_utils
+from ganaudio.train.engine import GANTrainer
+
+__all__ = ["build_gansynth_trainer", "train_gansynth", "sample_notes"]
+
+log = logging.getLogger(__name__)
+
+
+def sample_notes(generator: Generator, representation, normalizer, pitches, *, seed: int = 0,
+                 n_iter: int = 8, n_frames: int | None = None) -> dict:
+    """One note per MIDI pitch from ``generator``, decoded to audio: ``{"pitch_060": (wave (time,), rate)}``.
+
+    The same seed gives the same latent vectors at every call, so samples from
+    successive checkpoints are comparable.
+    """
+    device = next(generator.parameters()).device
+    z = torch.randn(len(pitches), generator.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+    spec = generator(z, generator.pitch_index(list(pitches)).to(device)).float().cpu()
+    spec = normalizer.denormalize(spec)
+    length = representation.samples_for(n_frames or spec.shape[-1])
+    waves = representation.decode(spec, length=length, method="phase-griffinlim", n_iter=n_iter)
+    out = {}
+    for pitch, wave in zip(pitches, waves.numpy()):
+        peak = float(np.abs(wave).max())
+        out[f"pitch_{pitch:03d}"] = (wave / max(peak / 0.9, 1.0), representation.sample_rate)
+    return out
+
+
+def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,
+                           seed: int = 0, device: str | torch.device = "cpu",
+                           cache_dir: str | os.PathLike | None = None, progress: bool = True,
+                           dist: dist_utils.DistInfo | None = None, tensorboard: bool = True) -> GANTrainer:
+    """Everything a GANSynth run needs, ready for ``trainer.fit(preset.steps, resume=...)``.
+
+    The feature cache goes to ``cache_dir`` (default ``<data>/.ganaudio-cache``).
+    """
+    dist = dist or dist_utils.DistInfo(device=torch.device(device))
+    rep = preset.representation()
+    cache_dir = Path(cache_dir) if cache_dir is not None else Path(data) / ".ganaudio-cache"
+    if dist.is_main:
+        build_note_cache(data, cache_dir, representation=rep, n_frames=preset.n_frames, split=preset.split,
+                         pitch_range=(preset.pitch_min, preset.pitch_max), sources=preset.sources, progress=progress)
+    dist_utils.barrier(dist)
+    cache = build_note_cache(data, cache_dir, representation=rep, n_frames=preset.n_frames, split=preset.split,
+                             pitch_range=(preset.pitch_min, preset.pitch_max), sources=preset.sources)
+    dataset = NoteDataset(cache)
+    present = sorted(set(dataset.pitches.tolist()))
+    log.info("%d notes, %d instruments, pitches %s", len(dataset), len(cache.instruments), present)
+    if len(dataset) < 2:
+        raise DataError(f"{data}: only {len(dataset)} usable note(s); a GAN needs many")
+
+    torch.manual_seed(seed)
+    G = Generator(**preset.generator_kwargs())
+    D = Discriminator(**preset.discriminator_kwargs())
+
+    def batch_fn(indices: torch.Tensor):
+        spec, pitch, _velocity, _instrument = dataset.batch(indices)
+        return spec, pitch - preset.pitch_min
+
+    def sample_fn(generator, step):
+        return sample_notes(generator, rep, cache.normalizer, preset.sample_pitches, seed=seed,
+                            n_iter=preset.griffinlim_iters)
+
+    config = {
+        "family": "gansynth",
+        "representation": rep.config(),
+        "n_frames": preset.n_frames,
+        "normalizer": cache.normalizer.to_dict(),
+        "preset": preset.to_dict(),
+        "data": {"root": str(Path(data).resolve()), "cache_key": cache.path.name, "notes": len(dataset),
+                 "instruments": cache.instruments, "pitches": present, "seed": seed},
+    }
+    return GANTrainer(
+        G, D, batch_fn=batch_fn, n_examples=len(dataset), out_dir=out, batch_size=preset.batch_size,
+        g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), loss=preset.loss,
+        gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, drift_weight=preset.drift_weight,
+        aux_weight=preset.aux_weight, aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
+        max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
+        sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
+        keep_checkpoints=preset.keep_checkpoints, checkpoint_config=config, sample_fn=sample_fn, seed=seed,
+        device=device, dist=dist, progress=progress, tensorboard=tensorboard,
+    )
+
+
+def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,
+                   steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
+                   cache_dir: str | os.PathLike | None = None, progress: bool = True) -> dict:
+    """Train (or resume) a GANSynth run; torchrun's environment makes it data-parallel. Returns the last metrics.
+
+    Examples
+    --------
+    >>> from ganaudio.presets import load_preset
+    >>> train_gansynth("data/notes", "runs/tiny", load_preset("tiny"), steps=2000)   # doctest: +SKIP
+    """
+    dist = dist_utils.init_distributed(device)
+    try:
+        trainer = build_gansynth_trainer(data, out, preset, seed=seed, device=dist.device, cache_dir=cache_dir,
+                                         progress=progress, dist=dist)
+        return trainer.fit(steps or preset.steps, resume=resume)
+    finally:
+        dist_utils.shutdown(dist)

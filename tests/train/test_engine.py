@@ -1,0 +1,157 @@
+"""GAN engine: smoke run through the CLI, exact kill-and-resume, NaN skipping, checkpoint safety."""
+
+import json
+import pickle
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from ganaudio.errors import CheckpointError, TrainingError
+from ganaudio.models.gansynth import Generator
+from ganaudio.train.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from tests.gan_fixtures import note_folder  # noqa: F401  (fixture)
+from tests.train.helpers import TINY_TEST, trainer
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def _weights(tr):
+    return {f"{name}.{k}": v.clone() for name, m in tr.modules().items() for k, v in m.state_dict().items()}
+
+
+def test_cli_two_step_smoke(note_folder, tmp_path, cache_dir):  # noqa: F811
+    import ganaudio.cli.train  # noqa: F401  (registers `train`)
+    from ganaudio.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "gansynth", "--data", str(note_folder), "--out", str(out), "--preset", "tiny", "--steps", "2",
+            "--cache-dir", str(cache_dir)]
+    for key, value in TINY_TEST.items():
+        args += ["--set", f"{key}={json.dumps(value)}"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    ckpt = latest_checkpoint(out / "checkpoints")
+    assert ckpt.name == "step_00000002"
+    config = json.loads((ckpt / "config.json").read_text())
+    assert config["family"] == "gansynth" and config["representation"]["type"] == "ifmel"
+    assert config["generator"]["image_shape"] == [32, 16] and "normalizer" in config and "ganaudio_version" in config
+    assert config["data"]["notes"] == 16 and config["preset"]["batch_size"] == 4
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in lines] == [1, 2] and all(torch.isfinite(torch.tensor(m["d_loss"])) for m in lines)
+    assert (out / "samples" / "step_00000002" / "pitch_060.wav").is_file()
+    again = CliRunner().invoke(main, args)                       # same --out without --resume
+    assert again.exit_code == 2 and "--resume" in again.output
+
+
+def test_kill_and_resume_matches_uninterrupted(note_folder, tmp_path, cache_dir):  # noqa: F811
+    straight = trainer(note_folder, tmp_path / "a", cache_dir)
+    straight.fit(5)
+
+    killed = trainer(note_folder, tmp_path / "b", cache_dir)
+    original = killed.train_step
+
+    def dies_at_step_3(step):
+        if step == 3:
+            raise KeyboardInterrupt  # killed mid-run; the newest checkpoint is step 2
+        return original(step)
+
+    killed.train_step = dies_at_step_3
+    with pytest.raises(KeyboardInterrupt):
+        killed.fit(5)
+    assert latest_checkpoint(tmp_path / "b" / "checkpoints").name == "step_00000002"
+
+    torch.manual_seed(1234)                                       # a fresh process: other initial weights
+    resumed = trainer(note_folder, tmp_path / "b", cache_dir)
+    resumed.fit(5, resume=True)
+    assert resumed.step == 5
+    a, b = _weights(straight), _weights(resumed)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5]                               # lines after the checkpoint were replaced
+    assert [p.name for p in list_checkpoints(tmp_path / "b" / "checkpoints")] == ["step_00000004", "step_00000005"]
+
+
+def test_nan_step_skipped_then_stops(note_folder, tmp_path, cache_dir, caplog):  # noqa: F811
+    tr = trainer(note_folder, tmp_path / "run", cache_dir, max_bad_steps=3, checkpoint_every=1)
+    real_batch = tr.batch_fn
+    poisoned = {1}
+
+    def batch_fn(indices):
+        x, labels = real_batch(indices)
+        if tr.step in poisoned:
+            x = x.clone()
+            x[0, 0, 0, 0] = float("nan")
+        return x, labels
+
+    tr.batch_fn = batch_fn
+    with caplog.at_level("WARNING"):
+        tr.fit(3)
+    assert "step 1: non-finite discriminator loss" in caplog.text
+    assert all(torch.isfinite(v).all() for v in _weights(tr).values())
+    before = _weights(tr)
+    poisoned.update(range(3, 100))
+    with pytest.raises(TrainingError, match="3 training steps in a row.*step_00000003"):
+        tr.fit(10)
+    after = _weights(tr)
+    assert all(torch.equal(before[k], after[k]) for k in before)  # bad steps never touched the weights
+    assert latest_checkpoint(tmp_path / "run" / "checkpoints").name == "step_00000003"
+
+
+class _Payload:
+    ran = False
+
+    def __reduce__(self):
+        return (_mark_ran, ())
+
+
+def _mark_ran():
+    _Payload.ran = True
+    return "pwned"
+
+
+def test_pickle_payload_refused(note_folder, tmp_path, cache_dir):  # noqa: F811
+    tr = trainer(note_folder, tmp_path / "run", cache_dir)
+    tr.fit(2)
+    ckpt = latest_checkpoint(tmp_path / "run" / "checkpoints")
+    state = torch.load(ckpt / "train_state.pt", weights_only=True)
+    state["extra"] = _Payload()
+    with open(ckpt / "train_state.pt", "wb") as fh:
+        pickle.dump(state, fh, protocol=2)                             # same container, one arbitrary object inside
+    with pytest.raises(CheckpointError, match="refusing"):
+        trainer(note_folder, tmp_path / "run", cache_dir).fit(4, resume=True)
+    assert not _Payload.ran
+    (ckpt / "model.safetensors").write_bytes(pickle.dumps({"w": _Payload()}))
+    with pytest.raises(CheckpointError, match="safetensors"):
+        load_checkpoint(ckpt)
+    assert not _Payload.ran
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    G = Generator(latent_dim=6, n_pitches=5, image_shape=(16, 8), channels=(8, 4), pitch_bias=True)
+    ema = Generator.from_config(G.config())
+    for k in range(3):
+        save_checkpoint(tmp_path, step=k * 10, modules={"generator": G, "generator_ema": ema},
+                        config={"family": "gansynth", "generator": G.config()}, keep=2)
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step_00000010", "step_00000020"]
+    config, states = load_checkpoint(latest_checkpoint(tmp_path))
+    assert config["step"] == 20 and config["format"] == 1
+    G2 = Generator.from_config(config["generator"])
+    G2.load_state_dict(states["generator"])
+    z, p = torch.randn(2, 6), torch.tensor([0, 4])
+    assert torch.equal(G(z, p), G2(z, p))
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())   # no temporary folders left
+
+
+def test_resume_refuses_other_settings(note_folder, tmp_path, cache_dir):  # noqa: F811
+    trainer(note_folder, tmp_path / "run", cache_dir).fit(2)
+    with pytest.raises(CheckpointError, match="same settings"):
+        trainer(note_folder, tmp_path / "run", cache_dir, g_channels=[16, 8, 8]).fit(4, resume=True)
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        trainer(note_folder, tmp_path / "empty", cache_dir).fit(4, resume=True)

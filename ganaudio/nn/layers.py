@@ -176,6 +176,7 @@ class FrequencyCoord(nn.Module):
 class UpBlock(nn.Module):
     """Nearest-neighbour 2x upsampling then two 3x3 convolutions, leaky ReLU and pixel norm.
 
+    With ``coord``, a frequency-coordinate channel joins the first convolution's input.
     An optional per-example condition vector ``cond`` ``(batch, cond_dim)`` is
     mapped to a per-channel bias added after each convolution (a conditional
     bias: the pitch reaches every resolution, not only the input).
@@ -191,7 +192,7 @@ class UpBlock(nn.Module):
         self.coord = FrequencyCoord() if coord else None
         extra = 1 if coord else 0
         self.conv1 = EqualizedConv2d(in_channels + extra, out_channels, 3, equalized=equalized)
-        self.conv2 = EqualizedConv2d(out_channels + extra, out_channels, 3, equalized=equalized)
+        self.conv2 = EqualizedConv2d(out_channels, out_channels, 3, equalized=equalized)
         self.cond = EqualizedLinear(cond_dim, 2 * out_channels, gain=1.0, equalized=equalized) if cond_dim else None
         self.use_pixel_norm = use_pixel_norm
 
@@ -212,13 +213,13 @@ class UpBlock(nn.Module):
         if self.coord is not None:
             x = self.coord(x)
         x = self._act(self.conv1(x), b1)
-        if self.coord is not None:
-            x = self.coord(x)
         return self._act(self.conv2(x), b2)
 
 
 class DownBlock(nn.Module):
     """Two 3x3 convolutions with leaky ReLU, then 2x average pooling.
+
+    With ``coord``, a frequency-coordinate channel joins the first convolution's input.
 
     Shapes: ``(batch, in_channels, H, W)`` to ``(batch, out_channels, H/2, W/2)``.
     """
@@ -228,13 +229,11 @@ class DownBlock(nn.Module):
         self.coord = FrequencyCoord() if coord else None
         extra = 1 if coord else 0
         self.conv1 = EqualizedConv2d(in_channels + extra, in_channels, 3, equalized=equalized)
-        self.conv2 = EqualizedConv2d(in_channels + extra, out_channels, 3, equalized=equalized)
+        self.conv2 = EqualizedConv2d(in_channels, out_channels, 3, equalized=equalized)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.coord is not None:
             x = self.coord(x)
         x = F.leaky_relu(self.conv1(x), LRELU_SLOPE)
-        if self.coord is not None:
-            x = self.coord(x)
         x = F.leaky_relu(self.conv2(x), LRELU_SLOPE)
         return F.avg_pool2d(x, 2)

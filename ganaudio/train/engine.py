@@ -60,6 +60,8 @@ class GANTrainer:
     loss : {"nonsaturating", "hinge", "wgan", "lsgan"}
     gp_weight, r1_weight, drift_weight, aux_weight : float
         WGAN-GP, R1 (applied as ``r1_weight / 2 * R1``), ProGAN drift and AC-GAN weights; 0 turns one off.
+    r1_every : int
+        Lazy R1 (StyleGAN2): apply it every this many steps, scaled up by the same factor.
     aux_fake_in_d : bool
         Also train the discriminator's classifier on fakes (GANSynth) rather than on real notes only.
     ema_decay : float
@@ -84,7 +86,7 @@ class GANTrainer:
     def __init__(self, generator: torch.nn.Module, discriminator: torch.nn.Module, *, batch_fn: BatchFn,
                  n_examples: int, out_dir, batch_size: int, g_lr: float, d_lr: float,
                  betas: tuple[float, float] = (0.0, 0.99), loss: str = "hinge", gp_weight: float = 0.0,
-                 r1_weight: float = 0.0, drift_weight: float = 0.0, aux_weight: float = 1.0,
+                 r1_weight: float = 0.0, r1_every: int = 1, drift_weight: float = 0.0, aux_weight: float = 1.0,
                  aux_fake_in_d: bool = False, ema_decay: float = 0.999, max_bad_steps: int = 20,
                  mixed_precision: bool = True, log_every: int = 10, sample_every: int = 1000,
                  checkpoint_every: int = 1000, keep_checkpoints: int = 3, checkpoint_config: dict | None = None,
@@ -105,6 +107,9 @@ class GANTrainer:
         self.d_adv, self.g_adv = losses.adversarial_losses(loss)
         self.batch_fn, self.n_examples, self.batch_size = batch_fn, int(n_examples), int(batch_size)
         self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight))
+        if r1_every < 1:
+            raise ParameterError(f"r1_every must be >= 1, got {r1_every}")
+        self.r1_every = int(r1_every)
         self.aux_fake_in_d, self.ema_decay, self.max_bad_steps = aux_fake_in_d, float(ema_decay), int(max_bad_steps)
         self.amp = bool(mixed_precision) and self.device.type == "cuda"
         self.log_every, self.sample_every = int(log_every), int(sample_every)
@@ -171,9 +176,9 @@ class GANTrainer:
         if w["gp"]:
             metrics["gp"] = losses.gradient_penalty(critic, real, fake.float(), generator=gen)
             d_loss = d_loss + w["gp"] * metrics["gp"]
-        if w["r1"]:
+        if w["r1"] and step % self.r1_every == 0:
             metrics["r1"] = losses.r1_penalty(critic, real)
-            d_loss = d_loss + w["r1"] / 2 * metrics["r1"]
+            d_loss = d_loss + w["r1"] * self.r1_every / 2 * metrics["r1"]
         if w["drift"]:
             d_loss = d_loss + w["drift"] * losses.drift_penalty(real_score)
         metrics["d_loss"] = d_loss

@@ -17,7 +17,7 @@ from ganaudio.presets.gansynth import GANSynthPreset
 from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["build_gansynth_trainer", "train_gansynth", "sample_notes"]
+__all__ = ["build_gansynth_trainer", "train_gansynth", "sample_notes", "load_gansynth", "generate_notes"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,53 @@ def sample_notes(generator: Generator, representation, normalizer, pitches, *, s
         peak = float(np.abs(wave).max())
         out[f"pitch_{pitch:03d}"] = (wave / max(peak / 0.9, 1.0), representation.sample_rate)
     return out
+
+
+def load_gansynth(path: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True):
+    """A trained generator from a checkpoint / model folder: ``(generator, representation, normalizer, config)``.
+
+    ``ema`` picks the EMA weights (what samples and releases use) when the folder has them.
+
+    Raises
+    ------
+    CheckpointError
+        If the folder is not a GANSynth checkpoint or its weights do not fit its config.
+    """
+    from ganaudio.errors import CheckpointError
+    from ganaudio.representations import Normalizer, from_config
+    from ganaudio.train.checkpoint import load_checkpoint
+
+    config, states = load_checkpoint(path)
+    if config.get("family") != "gansynth":
+        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not gansynth")
+    try:
+        generator = Generator.from_config(config["generator"])
+        rep = from_config(config["representation"])
+        normalizer = Normalizer.from_dict(config["normalizer"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
+    name = "generator_ema" if ema and "generator_ema" in states else "generator"
+    try:
+        generator.load_state_dict(states[name])
+    except (KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: generator weights do not fit its config ({str(exc).splitlines()[0]})") from None
+    return generator.to(device).eval(), rep, normalizer, config
+
+
+@torch.no_grad()
+def generate_notes(generator: Generator, representation, normalizer, pitches, seeds, *, n_iter: int = 16,
+                   batch_size: int = 64) -> np.ndarray:
+    """Waveforms ``(len(pitches), time)`` for MIDI ``pitches`` with one latent per entry of ``seeds``."""
+    device = next(generator.parameters()).device
+    waves = []
+    for start in range(0, len(pitches), batch_size):
+        p = list(pitches[start:start + batch_size])
+        z = torch.stack([torch.randn(generator.latent_dim, generator=torch.Generator().manual_seed(int(s)))
+                         for s in seeds[start:start + batch_size]]).to(device)
+        spec = normalizer.denormalize(generator(z, generator.pitch_index(p).to(device)).float().cpu())
+        length = representation.samples_for(spec.shape[-1])
+        waves.append(representation.decode(spec, length=length, method="phase-griffinlim", n_iter=n_iter).numpy())
+    return np.concatenate(waves)
 
 
 def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,
@@ -89,8 +136,8 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
     return GANTrainer(
         G, D, batch_fn=batch_fn, n_examples=len(dataset), out_dir=out, batch_size=preset.batch_size,
         g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), loss=preset.loss,
-        gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, drift_weight=preset.drift_weight,
-        aux_weight=preset.aux_weight, aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
+        gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,
+        drift_weight=preset.drift_weight, aux_weight=preset.aux_weight, aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
         max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
         sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
         keep_checkpoints=preset.keep_checkpoints, checkpoint_config=config, sample_fn=sample_fn, seed=seed,

@@ -55,7 +55,7 @@ def test_batch_consistency():
     D.mbstd = None                                   # minibatch stats couple a batch's items on purpose
     z, p = torch.randn(4, 10), torch.tensor([1, 2, 3, 4])
     x = G(z, p)
-    assert torch.allclose(torch.cat([G(z[i:i + 1], p[i:i + 1]) for i in range(4)]), x, atol=1e-5)
+    assert torch.allclose(torch.cat([G(z[i:i + 1], p[i:i + 1]) for i in range(4)]), x, atol=1e-4)
 
 
 def test_config_round_trip():

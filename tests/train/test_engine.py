@@ -155,3 +155,21 @@ def test_resume_refuses_other_settings(note_folder, tmp_path, cache_dir):  # noq
         trainer(note_folder, tmp_path / "run", cache_dir, g_channels=[16, 8, 8]).fit(4, resume=True)
     with pytest.raises(CheckpointError, match="nothing to resume"):
         trainer(note_folder, tmp_path / "empty", cache_dir).fit(4, resume=True)
+
+
+def test_lazy_r1_and_loading_the_trained_generator(note_folder, tmp_path, cache_dir):  # noqa: F811
+    from ganaudio.train.gansynth import generate_notes, load_gansynth
+
+    tr = trainer(note_folder, tmp_path / "run", cache_dir, r1_every=2)
+    assert "r1" in tr.train_step(0) and "r1" not in tr.train_step(1)
+    tr.step = 2
+    path = tr.save()
+    G, rep, norm, config = load_gansynth(path)
+    z, p = torch.randn(2, G.latent_dim), torch.tensor([0, 3])
+    assert torch.equal(G(z, p), tr.G_ema(z, p))
+    waves = generate_notes(G, rep, norm, [48, 60, 72], [0, 1, 2], n_iter=2)
+    assert waves.shape == (3, rep.samples_for(config["n_frames"])) and torch.isfinite(torch.from_numpy(waves)).all()
+    config["family"] = "musegan"
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="musegan"):
+        load_gansynth(path)

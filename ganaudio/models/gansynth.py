@@ -171,6 +171,10 @@ class Discriminator(_PitchConditioned):
         then ``forward`` needs the pitch.
     mbstd_group : int
         Minibatch standard deviation group size (0 turns it off).
+    spectral_profile : bool
+        Add a linear map of the time-averaged input spectrum ``(in_channels * freq)``
+        to the features the score, projection and pitch heads read: a short path
+        from "where the harmonics are" to the pitch decision.
 
     Returns (from ``forward``)
     -------
@@ -188,7 +192,8 @@ class Discriminator(_PitchConditioned):
 
     def __init__(self, *, n_pitches: int = 61, lowest_pitch: int = 24, image_shape: tuple[int, int] = (1024, 128),
                  channels: Sequence[int] = (256, 256, 256, 256, 128, 64, 32), in_channels: int = 2,
-                 projection: bool = False, mbstd_group: int = 4, coord: bool = False, equalized: bool = True):
+                 projection: bool = False, mbstd_group: int = 4, coord: bool = False,
+                 spectral_profile: bool = False, equalized: bool = True):
         super().__init__()
         channels = tuple(channels)
         image_shape = tuple(image_shape)
@@ -197,7 +202,8 @@ class Discriminator(_PitchConditioned):
             raise ParameterError(f"n_pitches must be a positive integer, got {n_pitches!r}")
         self._config = dict(n_pitches=n_pitches, lowest_pitch=lowest_pitch, image_shape=image_shape,
                             channels=channels, in_channels=in_channels, projection=projection,
-                            mbstd_group=mbstd_group, coord=coord, equalized=equalized)
+                            mbstd_group=mbstd_group, coord=coord, spectral_profile=spectral_profile,
+                            equalized=equalized)
         self.n_pitches, self.lowest_pitch, self.image_shape, self.in_channels = (
             n_pitches, lowest_pitch, image_shape, in_channels)
         self.from_image = EqualizedConv2d(in_channels + (1 if coord else 0), channels[-1], 1, equalized=equalized)
@@ -212,6 +218,8 @@ class Discriminator(_PitchConditioned):
         self.score = EqualizedLinear(c0, 1, gain=1.0, equalized=equalized)
         self.aux = EqualizedLinear(c0, n_pitches, gain=1.0, equalized=equalized)
         self.embed = EqualizedLinear(n_pitches, c0, gain=1.0, bias=False, equalized=equalized) if projection else None
+        self.profile = (EqualizedLinear(in_channels * image_shape[0], c0, equalized=equalized)
+                        if spectral_profile else None)
 
     def forward(self, x: torch.Tensor, pitch: torch.Tensor | None = None, *, return_features: bool = False):
         expected = (self.in_channels, *self.image_shape)
@@ -228,7 +236,10 @@ class Discriminator(_PitchConditioned):
             h = self.mbstd(h)
         h = F.leaky_relu(self.final_conv(h), LRELU_SLOPE)
         features.append(h)
-        h = F.leaky_relu(self.final_linear(h.flatten(1)), LRELU_SLOPE)
+        h = self.final_linear(h.flatten(1))
+        if self.profile is not None:  # the time-averaged spectrum, straight to the heads
+            h = h + self.profile(x.mean(dim=-1).flatten(1))
+        h = F.leaky_relu(h, LRELU_SLOPE)
         score = self.score(h).squeeze(1)
         if self.embed is not None:
             if pitch is None:

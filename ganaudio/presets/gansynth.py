@@ -16,6 +16,16 @@
 * A frequency-coordinate channel before every convolution, so both networks
   know absolute frequency (pitch *is* absolute frequency; convolutions are
   otherwise blind to it).
+* A spectral-profile path in the discriminator: the time-averaged input
+  spectrum feeds the heads through one linear map, a short route from where
+  the harmonics lie to the pitch decision (and a direct gradient to the
+  generator's harmonic placement).
+* Faster optimisation than the paper's: Adam lr 4e-3 (D) / 2e-3 (G), beta1 0.5,
+  auxiliary weight 3. With equalised learning rate the stored weights are
+  N(0, 1), so the paper's 1e-3 moves them ~30x less per step than a plainly
+  initialised network; measured here, a discriminator learning pitch alone
+  reached 4.7% accuracy after 80 steps at lr 1e-3, 13% at 4e-3 with beta1 0.5,
+  and 22% with the spectral-profile path added (49 classes, chance 2%).
 * Hinge loss with a small lazy R1 penalty (every 4th step), no WGAN-GP interpolates.
 """
 
@@ -56,6 +66,7 @@ class GANSynthPreset:
     pitch_bias: bool = False
     coord: bool = False
     projection: bool = False
+    spectral_profile: bool = False
     mbstd_group: int = 4
     output_activation: str = "tanh"
     # ---- optimisation
@@ -119,7 +130,7 @@ class GANSynthPreset:
     def discriminator_kwargs(self) -> dict:
         return dict(n_pitches=self.n_pitches, lowest_pitch=self.pitch_min, image_shape=self.image_shape,
                     channels=self.d_channels, in_channels=2, projection=self.projection,
-                    mbstd_group=self.mbstd_group, coord=self.coord)
+                    mbstd_group=self.mbstd_group, coord=self.coord, spectral_profile=self.spectral_profile)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -131,9 +142,9 @@ TINY = GANSynthPreset(
     n_fft=2048, hop_length=512, n_mels=128, n_frames=32,
     pitch_min=36, pitch_max=84, sources=None,
     latent_dim=64, g_channels=(96, 64, 48, 32, 16), d_channels=(96, 64, 48, 32, 16),
-    pitch_bias=True, coord=True, projection=True,
-    batch_size=32, g_lr=1e-3, d_lr=1e-3, loss="hinge", gp_weight=0.0, r1_weight=1.0, r1_every=4, drift_weight=0.0,
-    aux_weight=1.0, aux_fake_in_d=False, ema_decay=0.99, steps=20_000, mixed_precision=True,
+    pitch_bias=True, coord=True, projection=True, spectral_profile=True,
+    batch_size=32, g_lr=2e-3, d_lr=4e-3, beta1=0.5, loss="hinge", gp_weight=0.0, r1_weight=1.0, r1_every=4,
+    drift_weight=0.0, aux_weight=3.0, aux_fake_in_d=False, ema_decay=0.99, steps=20_000, mixed_precision=True,
     log_every=10, sample_every=500, checkpoint_every=100, keep_checkpoints=3, sample_pitches=(48, 60, 72),
 )
 

@@ -9,7 +9,8 @@ from ganaudio.presets import load_preset
 
 SETTINGS = [
     dict(image_shape=(32, 16), channels=(16, 8, 4), pitch_bias=False, coord=False, projection=False),
-    dict(image_shape=(64, 16), channels=(8, 8, 8, 4), pitch_bias=True, coord=True, projection=True),
+    dict(image_shape=(64, 16), channels=(8, 8, 8, 4), pitch_bias=True, coord=True, projection=True,
+         spectral_profile=True),
     dict(image_shape=(24, 8), channels=(12, 6), pitch_bias=True, coord=False, projection=True),
     dict(image_shape=(16, 64), channels=(8, 4, 4), pitch_bias=False, coord=True, projection=False),
 ]
@@ -19,7 +20,7 @@ def _models(s, n_pitches=7, latent=10):
     G = Generator(latent_dim=latent, n_pitches=n_pitches, lowest_pitch=60, image_shape=s["image_shape"],
                   channels=s["channels"], pitch_bias=s["pitch_bias"], coord=s["coord"])
     D = Discriminator(n_pitches=n_pitches, lowest_pitch=60, image_shape=s["image_shape"], channels=s["channels"],
-                      projection=s["projection"], coord=s["coord"])
+                      projection=s["projection"], coord=s["coord"], spectral_profile=s.get("spectral_profile", False))
     return G, D
 
 

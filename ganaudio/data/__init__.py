@@ -1,0 +1,38 @@
+"""Data set builders and readers.
+
+Notes rendered from SoundFonts (:func:`render_notes`), NSynth-layout readers
+(:func:`load_note_examples`), audio segment corpora (:func:`prepare_audio`) and
+one-timbre MIDI renders (:func:`render_midi`). Everything learns from recorded
+instruments; nothing is downloaded at run time.
+"""
+
+from ganaudio.data.notes import SPLITS, assign_splits, note_str, render_notes
+from ganaudio.data.nsynth import NoteExample, NoteSet, load_note_examples
+from ganaudio.data.segments import AUDIO_EXTENSIONS, MIDI_EXTENSIONS, midi_events, prepare_audio, render_midi
+from ganaudio.data.soundfont import (
+    ACOUSTIC_PROGRAMS,
+    NSYNTH_FAMILIES,
+    NSYNTH_SOURCES,
+    SoundFontSynth,
+    gm_instrument,
+)
+
+__all__ = [
+    "ACOUSTIC_PROGRAMS",
+    "AUDIO_EXTENSIONS",
+    "MIDI_EXTENSIONS",
+    "NSYNTH_FAMILIES",
+    "NSYNTH_SOURCES",
+    "SPLITS",
+    "NoteExample",
+    "NoteSet",
+    "SoundFontSynth",
+    "assign_splits",
+    "gm_instrument",
+    "load_note_examples",
+    "midi_events",
+    "note_str",
+    "prepare_audio",
+    "render_midi",
+    "render_notes",
+]

@@ -13,6 +13,8 @@ Examples
 >>> y_hat = rep.decode(spec, length=len(y))      # (time,)
 """
 
+__version__ = "0.1.0"  # first, so submodules may import it
+
 from ganaudio.errors import (
     AudioFileError,
     CheckpointError,
@@ -21,9 +23,11 @@ from ganaudio.errors import (
     MidiFileError,
     ParameterError,
 )
+from ganaudio.functional.pianoroll import midi_to_roll, roll_to_midi
 from ganaudio.io import load_audio, peak_normalize, resample, save_audio
+from ganaudio.representations import CQT, IF, STFT, IFMel, Mel, Normalizer, PianoRoll
+from ganaudio.vocoders import make_vocoder
 
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",
@@ -37,4 +41,14 @@ __all__ = [
     "save_audio",
     "resample",
     "peak_normalize",
+    "midi_to_roll",
+    "roll_to_midi",
+    "STFT",
+    "Mel",
+    "IF",
+    "IFMel",
+    "CQT",
+    "Normalizer",
+    "PianoRoll",
+    "make_vocoder",
 ]

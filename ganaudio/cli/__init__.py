@@ -51,7 +51,7 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
 
 
 def _register() -> None:
-    from ganaudio.cli import audio, midi, prepare  # noqa: F401  (commands register on import)
+    from ganaudio.cli import audio, midi, prepare, train  # noqa: F401  (commands register on import)
 
 
 _register()

@@ -1,5 +1,6 @@
 """Pure tensor functions: spectral transforms and piano-roll conversion."""
 
+from ganaudio.functional.pianoroll import RollMeta, count_notes, load_midi, midi_to_roll, roll_to_midi
 from ganaudio.functional.spectral import (
     griffinlim,
     if_to_phase,
@@ -15,6 +16,11 @@ from ganaudio.functional.spectral import (
 )
 
 __all__ = [
+    "midi_to_roll",
+    "roll_to_midi",
+    "RollMeta",
+    "count_notes",
+    "load_midi",
     "stft",
     "istft",
     "log_magnitude",

@@ -8,8 +8,9 @@ any of them from its ``config()`` dictionary.
 
 from ganaudio.representations.cqt import CQT
 from ganaudio.representations.normalize import Normalizer
+from ganaudio.representations.pianoroll import PianoRoll
 from ganaudio.representations.spectral import DECODE_METHODS, IF, STFT, IFMel, Mel, SpectralRepresentation
-from ganaudio.representations.registry import AUDIO_REPRESENTATIONS, from_config, make
+from ganaudio.representations.registry import AUDIO_REPRESENTATIONS, REPRESENTATIONS, from_config, make
 
 __all__ = [
     "SpectralRepresentation",
@@ -19,6 +20,8 @@ __all__ = [
     "IFMel",
     "CQT",
     "Normalizer",
+    "PianoRoll",
+    "REPRESENTATIONS",
     "DECODE_METHODS",
     "AUDIO_REPRESENTATIONS",
     "from_config",

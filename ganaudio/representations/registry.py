@@ -6,15 +6,17 @@ import dataclasses
 
 from ganaudio.errors import ParameterError
 from ganaudio.representations.cqt import CQT
+from ganaudio.representations.pianoroll import PianoRoll
 from ganaudio.representations.spectral import IF, STFT, IFMel, Mel
 
-__all__ = ["AUDIO_REPRESENTATIONS", "make", "from_config"]
+__all__ = ["AUDIO_REPRESENTATIONS", "REPRESENTATIONS", "make", "from_config"]
 
 AUDIO_REPRESENTATIONS = {cls.name: cls for cls in (STFT, Mel, IF, IFMel, CQT)}
+REPRESENTATIONS = {**AUDIO_REPRESENTATIONS, PianoRoll.name: PianoRoll}
 
 
 def make(name: str, **kwargs):
-    """Construct the representation called ``name`` (stft, mel, if, ifmel, cqt).
+    """Construct the representation called ``name`` (stft, mel, if, ifmel, cqt, pianoroll).
 
     Unknown keyword arguments raise ParameterError naming them.
 
@@ -23,9 +25,9 @@ def make(name: str, **kwargs):
     >>> make("ifmel", sample_rate=16000, n_mels=128)
     IFMel(sample_rate=16000, n_fft=1024, hop_length=256, win_length=None, n_mels=128, ...)
     """
-    cls = AUDIO_REPRESENTATIONS.get(name)
+    cls = REPRESENTATIONS.get(name)
     if cls is None:
-        raise ParameterError(f"unknown representation {name!r}; choose one of {sorted(AUDIO_REPRESENTATIONS)}")
+        raise ParameterError(f"unknown representation {name!r}; choose one of {sorted(REPRESENTATIONS)}")
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(kwargs) - fields)
     if unknown:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-BENCHMARKS = ["frontend", "inversion", "pianoroll"]
+BENCHMARKS = ["frontend", "inversion", "pianoroll", "data", "train"]
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch.nn import functional as F
@@ -24,21 +24,21 @@ from torch.nn import functional as F
 from ganaudio.errors import ParameterError
 
 __all__ = [
-    "nonsaturating_d",
-    "nonsaturating_g",
-    "hinge_d",
-    "hinge_g",
-    "wasserstein_d",
-    "wasserstein_g",
-    "lsgan_d",
-    "lsgan_g",
-    "gradient_penalty",
-    "r1_penalty",
-    "drift_penalty",
-    "aux_classifier_loss",
-    "feature_matching",
     "ADVERSARIAL",
     "adversarial_losses",
+    "aux_classifier_loss",
+    "drift_penalty",
+    "feature_matching",
+    "gradient_penalty",
+    "hinge_d",
+    "hinge_g",
+    "lsgan_d",
+    "lsgan_g",
+    "nonsaturating_d",
+    "nonsaturating_g",
+    "r1_penalty",
+    "wasserstein_d",
+    "wasserstein_g",
 ]
 
 

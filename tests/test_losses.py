@@ -36,7 +36,7 @@ def test_known_values():
 
 def test_gradient_penalty_linear_critic():
     w = torch.tensor([3.0, 4.0])                                  # |grad| = 5 everywhere
-    critic = lambda x: x @ w  # noqa: E731
+    critic = lambda x: x @ w
     gp = L.gradient_penalty(critic, torch.randn(8, 2), torch.randn(8, 2), generator=torch.Generator().manual_seed(0))
     assert float(gp) == pytest.approx(16.0)
     assert float(L.gradient_penalty(critic, torch.randn(8, 2), torch.randn(8, 2), target=5.0)) == pytest.approx(0.0)
@@ -44,7 +44,7 @@ def test_gradient_penalty_linear_critic():
 
 def test_gradient_penalty_differentiable_and_seeded():
     layer = torch.nn.Linear(4, 1)
-    critic = lambda x: layer(x).squeeze(1) ** 2  # noqa: E731
+    critic = lambda x: layer(x).squeeze(1) ** 2
     real, fake = torch.randn(5, 4), torch.randn(5, 4)
     a = L.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(1))
     b = L.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(1))

@@ -20,9 +20,9 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -90,7 +90,7 @@ class NoteCache:
     shard_files: tuple
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "NoteCache":
+    def open(cls, path: str | os.PathLike) -> NoteCache:
         """Open a finished cache folder; DataError if it is incomplete or inconsistent."""
         path = Path(path)
         try:

@@ -16,7 +16,7 @@ Every size comes from the constructor: ``image_shape = (freq, frames)`` and
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -34,7 +34,7 @@ from ganaudio.nn.layers import (
     pixel_norm,
 )
 
-__all__ = ["Generator", "Discriminator"]
+__all__ = ["Discriminator", "Generator"]
 
 OUTPUT_ACTIVATIONS = ("tanh", "linear")
 

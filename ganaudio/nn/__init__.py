@@ -12,12 +12,12 @@ from ganaudio.nn.layers import (
 )
 
 __all__ = [
-    "pixel_norm",
-    "PixelNorm",
+    "DownBlock",
     "EqualizedConv2d",
     "EqualizedLinear",
-    "MinibatchStdDev",
     "FrequencyCoord",
+    "MinibatchStdDev",
+    "PixelNorm",
     "UpBlock",
-    "DownBlock",
+    "pixel_norm",
 ]

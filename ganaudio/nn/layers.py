@@ -18,14 +18,14 @@ from torch.nn import functional as F
 from ganaudio.errors import ParameterError
 
 __all__ = [
-    "pixel_norm",
-    "PixelNorm",
+    "DownBlock",
     "EqualizedConv2d",
     "EqualizedLinear",
-    "MinibatchStdDev",
     "FrequencyCoord",
+    "MinibatchStdDev",
+    "PixelNorm",
     "UpBlock",
-    "DownBlock",
+    "pixel_norm",
 ]
 
 LRELU_SLOPE = 0.2

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from ganaudio.errors import ParameterError
 
-__all__ = ["GANSynthPreset", "PRESETS", "load_preset", "apply_overrides", "parse_assignments"]
+__all__ = ["PRESETS", "GANSynthPreset", "apply_overrides", "load_preset", "parse_assignments"]
 
 
 @dataclasses.dataclass(frozen=True)

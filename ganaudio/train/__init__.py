@@ -12,14 +12,14 @@ from ganaudio.train.engine import GANTrainer
 from ganaudio.train.gansynth import build_gansynth_trainer, train_gansynth
 
 __all__ = [
-    "GANTrainer",
     "DistInfo",
+    "GANTrainer",
+    "build_gansynth_trainer",
     "init_distributed",
-    "save_checkpoint",
-    "load_checkpoint",
-    "load_train_state",
     "latest_checkpoint",
     "list_checkpoints",
-    "build_gansynth_trainer",
+    "load_checkpoint",
+    "load_train_state",
+    "save_checkpoint",
     "train_gansynth",
 ]

@@ -30,8 +30,14 @@ import torch
 
 from ganaudio.errors import CheckpointError
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_train_state", "list_checkpoints", "latest_checkpoint",
-           "CHECKPOINT_FORMAT"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "load_checkpoint",
+    "load_train_state",
+    "save_checkpoint",
+]
 
 log = logging.getLogger(__name__)
 

@@ -21,16 +21,23 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 import torch.distributed as dist
 
 from ganaudio.errors import ParameterError
 
-__all__ = ["DistInfo", "init_distributed", "average_gradients", "broadcast_module", "all_true", "barrier",
-           "shutdown"]
+__all__ = [
+    "DistInfo",
+    "all_true",
+    "average_gradients",
+    "barrier",
+    "broadcast_module",
+    "init_distributed",
+    "shutdown",
+]
 
 log = logging.getLogger(__name__)
 

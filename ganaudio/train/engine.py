@@ -21,8 +21,8 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -172,7 +172,7 @@ class GANTrainer:
         d_loss = d_adv + w["aux"] * d_aux
         metrics = {"d_adv": d_adv, "d_aux": d_aux,
                    "aux_acc_real": (real_logits.argmax(dim=1) == labels).float().mean()}
-        critic = lambda x: self.D(x, labels)[0]  # noqa: E731  (penalties differentiate it in fp32)
+        critic = lambda x: self.D(x, labels)[0]
         if w["gp"]:
             metrics["gp"] = losses.gradient_penalty(critic, real, fake.float(), generator=gen)
             d_loss = d_loss + w["gp"] * metrics["gp"]

@@ -13,6 +13,7 @@ from ganaudio.errors import DataError
 from ganaudio.representations import IFMel
 from tests.gan_fixtures import PITCHES, PROGRAMS, note_folder  # noqa: F401  (fixture)
 
+
 class Killed(Exception):
     pass
 

@@ -30,6 +30,7 @@ import json
 import logging
 import multiprocessing
 import os
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -47,6 +48,12 @@ log = logging.getLogger(__name__)
 MIDI_DATA_FORMAT = 1
 _MIDI_EXTENSIONS = (".mid", ".midi")
 _GROUPINGS = ("instrument", "program_family", "merged")
+
+
+def _start_method() -> str:
+    """fork where it is safe (Linux: quick, no re-import), spawn elsewhere; the work is numpy/music21 only."""
+    methods = multiprocessing.get_all_start_methods()
+    return "fork" if "fork" in methods and sys.platform.startswith("linux") else "spawn"
 
 
 def _write_json(path: Path, data) -> None:
@@ -338,7 +345,7 @@ def prepare_midi(src: str | os.PathLike, out_dir: str | os.PathLike, *, resoluti
 
     pool = None
     if workers > 1 and len(jobs) > 1:
-        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)))
+        pool = multiprocessing.get_context(_start_method()).Pool(min(workers, len(jobs)))
         results = pool.imap(_worker, jobs, chunksize=max(1, min(8, len(jobs) // (workers * 8))))
     else:
         results = map(_worker, jobs)

@@ -46,6 +46,7 @@ def parse_shifts(text: str) -> list[int]:
               help="Output folder (phrase shards, index.json, summary.json).")
 @click.option("--music21-corpus", type=click.Choice(["bach"]), default=None,
               help="Use the Bach chorales music21 carries (SATB): MIDI cached in OUTPUT/midi, phrases in OUTPUT/phrases.")
+@click.option("--limit", type=int, default=None, help="With --music21-corpus: only the first N scores (a quick look).")
 @click.option("--resolution", type=int, default=24, show_default=True, help="Steps per beat (96 per 4/4 bar).")
 @click.option("--bars", type=int, default=4, show_default=True, help="Bars per phrase.")
 @click.option("--hop-bars", type=int, default=None, help="Bars between phrase starts; default: --bars.")
@@ -61,7 +62,7 @@ def parse_shifts(text: str) -> list[int]:
 @click.option("--min-notes", type=int, default=4, show_default=True, help="Drop phrases with fewer notes.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def midi_cmd(src, output, music21_corpus, resolution, bars, hop_bars, pitch_range, grouping, tracks, drums,
+def midi_cmd(src, output, music21_corpus, limit, resolution, bars, hop_bars, pitch_range, grouping, tracks, drums,
              velocity, transpose, min_notes, workers, quiet) -> None:
     """Cut MIDI files into multitrack piano-roll phrases (MuseGAN's data).
 
@@ -82,13 +83,15 @@ def midi_cmd(src, output, music21_corpus, resolution, bars, hop_bars, pitch_rang
         raise ParameterError("give a MIDI folder SRC or --music21-corpus bach")
     if src is not None and music21_corpus is not None:
         raise ParameterError("give a MIDI folder SRC or --music21-corpus, not both")
+    if limit is not None and music21_corpus is None:
+        raise ParameterError("--limit applies to --music21-corpus only")
     track_spec = None
     if tracks is not None:
         track_spec = int(tracks) if tracks.strip().isdigit() else [t.strip() for t in tracks.split(",") if t.strip()]
     if music21_corpus == "bach":
         from ganaudio.data.chorales import export_bach_chorales
 
-        exported = export_bach_chorales(output / "midi", workers=workers, progress=not quiet)
+        exported = export_bach_chorales(output / "midi", limit=limit, workers=workers, progress=not quiet)
         click.echo(f"{len(exported['files'])} of {exported['scores']} chorales as SATB MIDI in {output / 'midi'} "
                    f"({exported['existing']} cached, {len(exported['dropped'])} left out: not 4 voices or "
                    f"unreadable).")

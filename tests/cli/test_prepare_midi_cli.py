@@ -58,3 +58,13 @@ def test_settings_clash_is_an_error(runner, tmp_path):
     assert runner.invoke(main, base).exit_code == 0
     result = runner.invoke(main, [*base, "--resolution", "12"])
     assert result.exit_code == 2 and "other settings" in result.output
+
+
+def test_bach_corpus_small(runner, tmp_path):
+    pytest.importorskip("music21")
+    result = runner.invoke(main, ["prepare", "midi", "--music21-corpus", "bach", "--limit", "2", "-o",
+                                  str(tmp_path / "bach"), "--bars", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    index = json.loads((tmp_path / "bach" / "phrases" / "index.json").read_text())
+    assert index["names"] == ["Soprano", "Alto", "Tenor", "Bass"] and index["shape"] == [4, 192, 84]
+    assert len(list((tmp_path / "bach" / "midi").glob("*.mid"))) == 2

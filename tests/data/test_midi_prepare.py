@@ -166,3 +166,13 @@ def test_bach_chorales_export(tmp_path):
     assert again["existing"] == 3 and again["exported"] == 0
     prepared = prepare_midi(tmp_path / "midi", tmp_path / "phrases", tracks=list(SATB), progress=False)
     assert prepared["shape"] == [4, 384, 84] and prepared["phrases"] > 0
+
+
+def test_music21_missing_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    from ganaudio.data.chorales import export_bach_chorales
+
+    monkeypatch.setitem(sys.modules, "music21", None)  # import music21 now raises ImportError
+    with pytest.raises(DataError, match=r"pip install ganaudio\[data\]"):
+        export_bach_chorales(tmp_path / "midi", limit=1, progress=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 from ganaudio.errors import DataError, ParameterError
 from ganaudio.io import atomic_path
 
-__all__ = ["SATB", "bach_chorale_paths", "export_bach_chorales"]
+__all__ = ["SATB", "bach_chorale_paths", "chorale_to_midi", "export_bach_chorales"]
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
+
+# librosa compiles its numba kernels with cache=True (into site-packages by
+# default). numba writes a guvectorize kernel as two cache files with no
+# atomicity between them (numba/numba#10128), so processes compiling at the
+# same time can leave a mixed pair that segfaults whoever loads it next: on a
+# clean clone the two pytest-xdist workers crashed in pyin's and onset_detect's
+# gufuncs. Every test process (the xdist controller, each worker, anything they
+# spawn) therefore compiles into its own fresh directory, about 20 s once per
+# worker. The variable is overwritten, not inherited: workers would otherwise
+# share the controller's directory.
+_numba_cache = tempfile.mkdtemp(prefix=f"ganaudio-numba-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+os.environ["NUMBA_CACHE_DIR"] = _numba_cache
+atexit.register(shutil.rmtree, _numba_cache, ignore_errors=True)
 
 import numpy as np
 import pytest

@@ -51,7 +51,16 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
 
 
 def _register() -> None:
-    from ganaudio.cli import audio, midi, prepare, train  # noqa: F401  (commands register on import)
+    """Import every command module in this package; each one adds its commands to ``main`` on import.
+
+    New command families need no edit here: drop a module into ganaudio/cli/.
+    """
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_") and info.name != "common":
+            importlib.import_module(f"{__name__}.{info.name}")
 
 
 _register()

@@ -6,6 +6,11 @@ one-timbre MIDI renders (:func:`render_midi`). Everything learns from recorded
 instruments; nothing is downloaded at run time.
 """
 
+from ganaudio.data.cache import NoteCache, build_note_cache
+from ganaudio.data.chorales import SATB, bach_chorale_paths, chorale_to_midi, export_bach_chorales
+from ganaudio.data.datasets import NoteDataset
+from ganaudio.data.midi import prepare_midi
+from ganaudio.data.phrases import PhraseDataset
 from ganaudio.data.notes import SPLITS, assign_splits, note_str, render_notes
 from ganaudio.data.nsynth import NoteExample, NoteSet, load_note_examples
 from ganaudio.data.segments import AUDIO_EXTENSIONS, MIDI_EXTENSIONS, midi_events, prepare_audio, render_midi
@@ -18,6 +23,15 @@ from ganaudio.data.soundfont import (
 )
 
 __all__ = [
+    "NoteCache",
+    "NoteDataset",
+    "PhraseDataset",
+    "SATB",
+    "bach_chorale_paths",
+    "build_note_cache",
+    "chorale_to_midi",
+    "export_bach_chorales",
+    "prepare_midi",
     "ACOUSTIC_PROGRAMS",
     "AUDIO_EXTENSIONS",
     "MIDI_EXTENSIONS",

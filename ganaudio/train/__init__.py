@@ -9,12 +9,14 @@ from ganaudio.train.checkpoint import (
 )
 from ganaudio.train.distributed import DistInfo, init_distributed
 from ganaudio.train.engine import GANTrainer
-from ganaudio.train.gansynth import build_gansynth_trainer, train_gansynth
+from ganaudio.train.gansynth import build_gansynth_trainer, generate_notes, load_gansynth, train_gansynth
 
 __all__ = [
     "DistInfo",
     "GANTrainer",
     "build_gansynth_trainer",
+    "generate_notes",
+    "load_gansynth",
     "init_distributed",
     "latest_checkpoint",
     "list_checkpoints",

@@ -3,7 +3,9 @@
     make bench            # or: .venv/bin/python benchmarks/run_all.py [--only frontend,inversion]
 
 Each benchmark module has ``run() -> str`` returning a markdown section with its
-baseline measured in the same process.
+baseline measured in the same process. ``--only`` reruns some benchmarks and
+keeps the other sections of an existing RESULTS.md as they were (each section
+sits between ``<!-- bench:NAME -->`` markers).
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-BENCHMARKS = ["frontend", "inversion", "pianoroll", "data", "train"]
+BENCHMARKS = ["frontend", "inversion", "pianoroll", "data", "train", "render", "vocoder", "quality"]
+MARK = re.compile(r"<!-- bench:(\w+) -->\n(.*?)<!-- /bench:\1 -->\n", re.S)
+
+
+def previous_sections(path: Path) -> dict[str, str]:
+    """Sections of an earlier RESULTS.md, by benchmark name."""
+    return {m.group(1): m.group(2) for m in MARK.finditer(path.read_text())} if path.is_file() else {}
 
 
 def main() -> None:
@@ -33,10 +42,15 @@ def main() -> None:
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     names = [n for n in args.only.split(",") if n]
-    sections = []
+    sections = previous_sections(args.output)
     for name in names:
+        if not (HERE / f"{name}.py").is_file():
+            print(f"skipping {name}: benchmarks/{name}.py does not exist", flush=True)
+            continue
         print(f"running {name} ...", flush=True)
-        sections.append(importlib.import_module(name).run())
+        sections[name] = importlib.import_module(name).run().rstrip("\n") + "\n"
+    order = BENCHMARKS + sorted(set(sections) - set(BENCHMARKS))
+    body = "".join(f"<!-- bench:{n} -->\n{sections[n]}<!-- /bench:{n} -->\n" for n in order if n in sections)
     header = [
         "# Benchmark results",
         "",
@@ -48,7 +62,7 @@ def main() -> None:
         "section names a GPU; GPU runs are listed separately under their own heading.",
         "",
     ]
-    text = "\n".join(header) + "\n".join(sections)
+    text = "\n".join(header) + body
     with atomic_path(args.output) as tmp:
         tmp.write_text(text)
     print(text)

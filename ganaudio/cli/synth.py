@@ -1,0 +1,232 @@
+"""ganaudio CLI: generate, interpolate, timbres and render (play a trained GANSynth)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ganaudio.cli import main
+from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.errors import ParameterError
+
+model_option = click.option("--model", default=None, metavar="NAME|DIR",
+                            help="Bundled model name or checkpoint folder [default: the bundled gansynth_tiny].")
+
+
+def _load(model: str | None, device: str):
+    from ganaudio.api import load
+
+    return load(model, resolve_device(device))
+
+
+def _check_output(path: Path, *, suffixes: tuple[str, ...], what: str = "output") -> Path:
+    """Fail early, before any work, if ``path`` has the wrong suffix or cannot be written."""
+    if path.suffix.lower() not in suffixes:
+        raise ParameterError(f"{what} {str(path)!r} must end in one of {', '.join(suffixes)}")
+    if path.is_dir():
+        raise ParameterError(f"{what} {str(path)!r} is a folder, expected a file name")
+    _check_folder(path.parent, what=what)
+    return path
+
+
+def _check_folder(folder: Path, *, what: str) -> Path:
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ParameterError(f"{what}: cannot write into {str(folder)!r} ({str(existing)!r} is not a writable folder)")
+    return folder
+
+
+def _save(path: Path, audio, sample_rate: int) -> None:
+    from ganaudio.errors import AudioFileError
+    from ganaudio.io import save_audio
+
+    try:
+        save_audio(path, audio, sample_rate)
+    except OSError as exc:  # mkdir / temp file failures not already ganaudio errors
+        if isinstance(exc, AudioFileError):
+            raise
+        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _timbre(synth, spec: str, *, option: str):
+    """A seed (digits) or a timbre file."""
+    spec = spec.strip()
+    if spec.isdigit():
+        return synth.random_timbre(int(spec))
+    if not Path(spec).is_file():
+        raise ParameterError(f"{option} {spec!r} is neither a seed (a whole number) nor a timbre file")
+    return synth.load_timbre(spec)
+
+
+AUDIO = (".wav", ".flac", ".ogg")
+
+
+@main.command("generate")
+@click.option("--pitch", type=int, required=True, help="MIDI pitch (60 = C4), inside the model's range.")
+@click.option("--seed", type=int, default=None, help="Timbre seed [default 0].")
+@click.option("--timbre", "timbre_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Timbre file (from `ganaudio timbres`) instead of a seed.")
+@click.option("--velocity", type=click.IntRange(1, 127), default=100, show_default=True, help="MIDI velocity.")
+@click.option("--duration", type=float, default=None,
+              help="Seconds held before a 0.1 s release [default: the model's note as generated].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Audio file to write.")
+@model_option
+@device_option
+def generate_cmd(pitch, seed, timbre_file, velocity, duration, output, model, device) -> None:
+    """Play one note in a GAN timbre.
+
+    \b
+    Example:
+      ganaudio generate --pitch 60 --seed 7 --velocity 90 --duration 2 -o note.wav
+    """
+    if seed is not None and timbre_file is not None:
+        raise ParameterError("give --seed or --timbre, not both")
+    _check_output(output, suffixes=AUDIO)
+    synth = _load(model, device)
+    timbre = synth.load_timbre(timbre_file) if timbre_file else synth.random_timbre(seed or 0)
+    y = synth.generate(pitch, timbre, velocity=velocity, duration=duration)
+    _save(output, y, synth.sample_rate)
+    click.echo(f"{output}: MIDI {pitch}, {timbre}, {len(y) / synth.sample_rate:.2f} s at {synth.sample_rate} Hz")
+
+
+@main.command("interpolate")
+@click.option("--pitch", type=int, required=True, help="MIDI pitch of every note.")
+@click.option("--from", "start", required=True, metavar="SEED|FILE", help="First timbre.")
+@click.option("--to", "end", required=True, metavar="SEED|FILE", help="Last timbre.")
+@click.option("--steps", type=click.IntRange(min=2), default=8, show_default=True, help="Notes in the sweep.")
+@click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True)
+@click.option("--duration", type=float, default=None, help="Seconds each note is held [default: as generated].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Audio file: the notes in a row.")
+@model_option
+@device_option
+def interpolate_cmd(pitch, start, end, steps, method, duration, output, model, device) -> None:
+    """Morph from one timbre to another: a row of notes along the latent path.
+
+    \b
+    Example:
+      ganaudio interpolate --pitch 60 --from 3 --to keep/seed_0011.timbre.json --steps 8 -o sweep.wav
+    """
+    import numpy as np
+
+    _check_output(output, suffixes=AUDIO)
+    synth = _load(model, device)
+    path = synth.interpolate(_timbre(synth, start, option="--from"), _timbre(synth, end, option="--to"), steps,
+                             method=method)
+    notes = synth.generate_many([pitch] * steps, path, durations=duration)
+    gap = np.zeros(int(0.05 * synth.sample_rate), np.float32)
+    y = np.concatenate([np.concatenate([note, gap]) for note in notes])
+    _save(output, y, synth.sample_rate)
+    click.echo(f"{output}: {steps} notes at MIDI {pitch} by {method}, {len(y) / synth.sample_rate:.1f} s")
+
+
+@main.command("timbres")
+@click.option("--count", type=click.IntRange(1, 10_000), default=16, show_default=True, help="Timbres to draw.")
+@click.option("--start-seed", type=click.IntRange(min=0), default=0, show_default=True, help="First seed.")
+@click.option("--pitch", type=int, default=60, show_default=True, help="Preview pitch (60 = C4).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for seed_NNNN.wav previews and seed_NNNN.timbre.json files.")
+@model_option
+@device_option
+def timbres_cmd(count, start_seed, pitch, output, model, device) -> None:
+    """A bank of timbres to audition: a preview note and a timbre file per seed.
+
+    Keep the files you like; `generate --timbre`, `interpolate --from/--to` and
+    `render --timbres` take them.
+
+    \b
+    Example:
+      ganaudio timbres --count 16 -o bank/
+      ganaudio render song.mid --timbres bank/seed_0003.timbre.json -o song.wav
+    """
+    from tqdm.auto import tqdm
+
+    if output.exists() and not output.is_dir():
+        raise ParameterError(f"-o {str(output)!r} is a file, expected a folder")
+    _check_folder(output, what="-o")
+    synth = _load(model, device)
+    seeds = list(range(start_seed, start_seed + count))
+    bank = [synth.random_timbre(s) for s in seeds]
+    notes = synth.generate_many([pitch] * count, bank)
+    for seed, timbre, note in tqdm(list(zip(seeds, bank, notes)), desc="writing", unit="timbre", disable=count < 8):
+        _save(output / f"seed_{seed:04d}.wav", note, synth.sample_rate)
+        synth.save_timbre(timbre, output / f"seed_{seed:04d}.timbre.json")
+    click.echo(f"{output}/: {count} previews at MIDI {pitch} and timbre files, seeds {seeds[0]}-{seeds[-1]}")
+
+
+def _render_timbres(synth, spec: str | None):
+    """``a,b,c`` (seeds or files) -> list; ``0=a,40=b`` (program=timbre) -> dict; None -> None."""
+    if spec is None:
+        return None
+    items = [s for s in (x.strip() for x in spec.split(",")) if s]
+    if not items:
+        raise ParameterError("--timbres is empty; give seeds or timbre files separated by commas")
+    if all("=" in s for s in items):
+        out = {}
+        for item in items:
+            program, _, value = item.partition("=")
+            if not program.strip().isdigit() or not 0 <= int(program) <= 127:
+                raise ParameterError(f"--timbres {item!r}: expected PROGRAM=SEED|FILE with PROGRAM 0-127")
+            out[int(program)] = _timbre(synth, value, option="--timbres")
+        return out
+    if any("=" in s for s in items):
+        raise ParameterError("--timbres: use either a list (a,b,c) or program mappings (0=a,40=b), not both")
+    return [_timbre(synth, s, option="--timbres") for s in items]
+
+
+@main.command("render")
+@click.argument("input_path", metavar="IN.mid", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Audio file to write.")
+@click.option("--timbres", default=None, metavar="A,B,...",
+              help="Seeds or timbre files: one holds still, several drift in turn; PROGRAM=TIMBRE items "
+                   "give each MIDI instrument its own [default: seed 0].")
+@click.option("--seconds-per-timbre", type=click.FloatRange(min=0, min_open=True), default=6.0, show_default=True,
+              help="Drift: seconds from one anchor timbre to the next.")
+@click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True,
+              help="Drift interpolation.")
+@click.option("--release", type=click.FloatRange(min=0), default=0.1, show_default=True, help="Release seconds.")
+@click.option("--stems", "stems_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write one WAV per MIDI track into this folder.")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the mix's spectrogram.")
+@model_option
+@device_option
+def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release, stems_dir, png, model,
+               device) -> None:
+    """Play a MIDI file with GAN timbres (drums are skipped, out-of-range notes moved by octaves).
+
+    \b
+    Examples:
+      ganaudio render samples/bach_prelude.mid -o prelude.wav --timbres 1,5,9 --seconds-per-timbre 6 --png prelude.png
+      ganaudio render song.mid -o song.wav --timbres 0=3,40=bank/seed_0011.timbre.json --stems stems/
+    """
+    from ganaudio.errors import MidiFileError
+    from ganaudio.io import atomic_path
+
+    if not input_path.is_file():
+        raise MidiFileError(f"{input_path}: no such MIDI file")
+    _check_output(output, suffixes=AUDIO)
+    if png is not None:
+        _check_output(png, suffixes=(".png",), what="--png")
+    if stems_dir is not None:
+        if stems_dir.exists() and not stems_dir.is_dir():
+            raise ParameterError(f"--stems {str(stems_dir)!r} is a file, expected a folder")
+        _check_folder(stems_dir, what="--stems")
+    synth = _load(model, device)
+    result = synth.render(input_path, timbres=_render_timbres(synth, timbres), seconds_per_timbre=seconds_per_timbre,
+                          method=method, release=release, stems=stems_dir is not None, progress=True)
+    mix, stems = result if stems_dir is not None else (result, {})
+    _save(output, mix, synth.sample_rate)
+    for name, audio in stems.items():
+        _save(stems_dir / f"{name}.wav", audio, synth.sample_rate)
+    if png is not None:
+        from ganaudio.synth.render import spectrogram_figure
+
+        with atomic_path(png) as tmp:
+            spectrogram_figure(mix, synth.sample_rate, title=input_path.name).savefig(tmp, dpi=100,
+                                                                                    bbox_inches="tight")
+    extra = (f", {len(stems)} stems in {stems_dir}/" if stems else "") + (f", picture {png}" if png else "")
+    click.echo(f"{output}: {len(mix) / synth.sample_rate:.1f} s at {synth.sample_rate} Hz{extra}")

@@ -21,7 +21,7 @@ def test_files_and_overrides(tmp_path):
     p = load_preset("tiny", config_file=tmp_path / "a.yaml", overrides=parse_assignments(["batch_size=2"]))
     assert p.n_mels == 1024 and p.batch_size == 2 and p.g_channels == (8, 4)
     q = load_preset("tiny", config_file=tmp_path / "b.json")
-    assert q.steps == 7 and q.sources is None and q.n_mels == 128
+    assert q.steps == 7 and q.sources is None and q.n_mels == 512
 
 
 @pytest.mark.parametrize("bad", [{"batchsize": 3}, {"batch_size": "many"}, {"batch_size": 2.5},

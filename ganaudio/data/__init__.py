@@ -18,6 +18,7 @@ from ganaudio.data.soundfont import (
     ACOUSTIC_PROGRAMS,
     NSYNTH_FAMILIES,
     NSYNTH_SOURCES,
+    PITCHED_PROGRAMS,
     SoundFontSynth,
     gm_instrument,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "MIDI_EXTENSIONS",
     "NSYNTH_FAMILIES",
     "NSYNTH_SOURCES",
+    "PITCHED_PROGRAMS",
     "SPLITS",
     "NoteExample",
     "NoteSet",

@@ -34,12 +34,15 @@ def train() -> None:
               help="Override one setting, e.g. --set batch_size=16 --set g_lr=5e-4 (repeatable; wins over --config).")
 @click.option("--steps", type=int, default=None, help="Total steps to reach (default: the preset's).")
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out, same step and RNG state.")
+@click.option("--init-from", "init_from", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Start a new run from a model folder's weights and step (e.g. ganaudio/assets/gansynth_tiny).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Feature cache folder (default: DATA/.ganaudio-cache).")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda (cuda:N); under torchrun each process takes its LOCAL_RANK GPU.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights, batch order and latents.")
 @click.option("--show-config", is_flag=True, help="Print the resolved settings as JSON and exit.")
-def gansynth(data, out, preset, config_file, assignments, steps, resume, cache_dir, device, seed, show_config) -> None:
+def gansynth(data, out, preset, config_file, assignments, steps, resume, init_from, cache_dir, device, seed,
+             show_config) -> None:
     """Train GANSynth: pitch-conditioned IF-Mel notes.
 
     \b
@@ -47,6 +50,7 @@ def gansynth(data, out, preset, config_file, assignments, steps, resume, cache_d
       ganaudio train gansynth --data data/fluidr3_notes --out runs/tiny --preset tiny --steps 5000
       ganaudio train gansynth --data data/nsynth --out runs/paper --preset paper --device cuda
       ganaudio train gansynth --data data/notes --out runs/tiny --set batch_size=16 --resume
+      ganaudio train gansynth --data data/notes --out runs/more --init-from ganaudio/assets/gansynth_tiny
     """
     from ganaudio.presets import load_preset, parse_assignments
     from ganaudio.train.gansynth import train_gansynth
@@ -58,8 +62,10 @@ def gansynth(data, out, preset, config_file, assignments, steps, resume, cache_d
     if steps is not None and steps < 1:
         raise click.BadParameter(f"must be >= 1, got {steps}", param_hint="--steps")
     resolve_device(device)
+    if resume and init_from:
+        raise click.UsageError("--resume and --init-from exclude each other")
     metrics = train_gansynth(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
-                             cache_dir=cache_dir)
+                             cache_dir=cache_dir, init_from=init_from)
     if metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("d_loss", "g_loss", "aux_acc_real", "aux_acc_fake") if k in metrics))

@@ -285,8 +285,29 @@ class GANTrainer:
         log.info("resumed from %s at step %d", path, self.step)
         return self.step
 
+    def init_from(self, path) -> int:
+        """Start from the weights of a model folder that has no optimizer state (a bundled model).
+
+        Generator, discriminator and EMA weights and the step count come from
+        ``path``; the optimizers start fresh. This is how a run continues on a
+        machine that has only the committed weights. Returns the step.
+        """
+        config, states = load_checkpoint(path)
+        for key, module in (("generator", self.G), ("discriminator", self.D)):
+            if config.get(key) != module.config():
+                raise CheckpointError(f"{path} was saved with {key} {config.get(key)}, but this run builds "
+                                      f"{module.config()}; use the same settings")
+        for name, module in self.modules().items():
+            source = name if name in states else "generator" if name == "generator_ema" else None
+            if source not in states:
+                raise CheckpointError(f"{path}/model.safetensors has no {name} weights")
+            module.load_state_dict(states[source])
+        self.step = int(config.get("step", 0))
+        log.info("initialised from %s at step %d (fresh optimizer state)", path, self.step)
+        return self.step
+
     # ------------------------------------------------------------------ the loop
-    def fit(self, steps: int, *, resume: bool = False) -> dict:
+    def fit(self, steps: int, *, resume: bool = False, init_from=None) -> dict:
         """Train until ``steps`` steps are done (counting steps before a resume); returns the last metrics.
 
         Raises
@@ -296,8 +317,15 @@ class GANTrainer:
         TrainingError
             After ``max_bad_steps`` non-finite steps in a row.
         """
+        if resume and init_from is not None:
+            raise ParameterError("resume and init_from exclude each other")
         if resume:
             self.resume()
+        elif init_from is not None:
+            if latest_checkpoint(self.ckpt_dir) is not None:
+                raise CheckpointError(f"{self.out_dir} already holds checkpoints; use --resume, or a new folder "
+                                      f"to start from {init_from}")
+            self.init_from(init_from)
         elif self.step == 0 and latest_checkpoint(self.ckpt_dir) is not None:
             raise CheckpointError(f"{self.out_dir} already holds checkpoints; pass --resume to continue that run "
                                   f"or choose a new output folder")

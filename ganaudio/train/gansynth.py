@@ -147,8 +147,12 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
 
 def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,
                    steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
-                   cache_dir: str | os.PathLike | None = None, progress: bool = True) -> dict:
+                   cache_dir: str | os.PathLike | None = None, progress: bool = True,
+                   init_from: str | os.PathLike | None = None) -> dict:
     """Train (or resume) a GANSynth run; torchrun's environment makes it data-parallel. Returns the last metrics.
+
+    ``init_from`` starts a new run from a model folder's weights and step
+    (e.g. the bundled ganaudio/assets/gansynth_tiny) with fresh optimizers.
 
     Examples
     --------
@@ -159,6 +163,6 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANS
     try:
         trainer = build_gansynth_trainer(data, out, preset, seed=seed, device=dist.device, cache_dir=cache_dir,
                                          progress=progress, dist=dist)
-        return trainer.fit(steps or preset.steps, resume=resume)
+        return trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
     finally:
         dist_utils.shutdown(dist)

@@ -173,3 +173,25 @@ def test_lazy_r1_and_loading_the_trained_generator(note_folder, tmp_path, cache_
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="musegan"):
         load_gansynth(path)
+
+
+def test_init_from_model_folder_without_train_state(note_folder, tmp_path, cache_dir):  # noqa: F811
+    first = trainer(note_folder, tmp_path / "a", cache_dir)
+    first.fit(2)
+    folder = latest_checkpoint(tmp_path / "a" / "checkpoints")
+    (folder / "train_state.pt").unlink()  # what a bundled model folder looks like
+    with pytest.raises(CheckpointError, match="train_state"):
+        first.resume(folder)
+    second = trainer(note_folder, tmp_path / "b", cache_dir, seed=1)
+    assert second.init_from(folder) == 2
+    for name, module in first.modules().items():
+        for key, value in module.state_dict().items():
+            assert torch.equal(value, second.modules()[name].state_dict()[key]), (name, key)
+    third = trainer(note_folder, tmp_path / "c", cache_dir)
+    third.fit(3, init_from=folder)
+    assert third.step == 3 and latest_checkpoint(tmp_path / "c" / "checkpoints").name == "step_00000003"
+    with pytest.raises(CheckpointError, match="already holds checkpoints"):
+        trainer(note_folder, tmp_path / "c", cache_dir).fit(4, init_from=folder)
+    other = trainer(note_folder, tmp_path / "d", cache_dir, g_channels=[8, 8, 4])
+    with pytest.raises(CheckpointError, match="same settings"):
+        other.init_from(folder)

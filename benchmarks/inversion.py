@@ -40,7 +40,7 @@ def run(n_mels: int = 512) -> str:
         spec = rep.encode(y)
         cells = []
         for method, n_iter in METHODS:
-            def decode(method=method, n_iter=n_iter):
+            def decode(method=method, n_iter=n_iter, spec=spec, y=y):
                 gen = torch.Generator().manual_seed(0)
                 return rep.decode(spec, length=len(y), method=method, n_iter=n_iter, generator=gen)
 

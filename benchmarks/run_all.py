@@ -35,7 +35,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-
     from common import machine
 
     from ganaudio.io import atomic_path

@@ -28,7 +28,6 @@ from ganaudio.io import load_audio, peak_normalize, resample, save_audio
 from ganaudio.representations import CQT, IF, STFT, IFMel, Mel, Normalizer, PianoRoll
 from ganaudio.vocoders import make_vocoder
 
-
 __all__ = [
     "__version__",
     "GanAudioError",

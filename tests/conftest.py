@@ -21,9 +21,9 @@ _numba_cache = tempfile.mkdtemp(prefix=f"ganaudio-numba-{os.environ.get('PYTEST_
 os.environ["NUMBA_CACHE_DIR"] = _numba_cache
 atexit.register(shutil.rmtree, _numba_cache, ignore_errors=True)
 
-import numpy as np
-import pytest
-import torch
+import numpy as np  # noqa: E402  (after NUMBA_CACHE_DIR is set)
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 NOTE_FILES = ["trumpet_c4", "flute_c3", "violin_a4", "piano_e3"]

@@ -104,12 +104,14 @@ def test_phase_is_10x_faster_than_griffinlim_32():
     spec = rep.encode(y)
     rep.decode(spec, length=len(y), method="phase")  # warm caches
 
+    # CPU time of this thread (one torch thread in tests), best of 5: wall time
+    # swings when other processes share the two cores, CPU time much less.
     def best(method, n_iter):
         times = []
-        for _ in range(3):
-            start = time.perf_counter()
+        for _ in range(5):
+            start = time.thread_time()
             rep.decode(spec, length=len(y), method=method, n_iter=n_iter)
-            times.append(time.perf_counter() - start)
+            times.append(time.thread_time() - start)
         return min(times)
 
     assert best("griffinlim", 32) > 10 * best("phase", 0)

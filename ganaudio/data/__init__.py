@@ -10,9 +10,9 @@ from ganaudio.data.cache import NoteCache, build_note_cache
 from ganaudio.data.chorales import SATB, bach_chorale_paths, chorale_to_midi, export_bach_chorales
 from ganaudio.data.datasets import NoteDataset
 from ganaudio.data.midi import prepare_midi
-from ganaudio.data.phrases import PhraseDataset
 from ganaudio.data.notes import SPLITS, assign_splits, note_str, render_notes
 from ganaudio.data.nsynth import NoteExample, NoteSet, load_note_examples
+from ganaudio.data.phrases import PhraseDataset
 from ganaudio.data.segments import AUDIO_EXTENSIONS, MIDI_EXTENSIONS, midi_events, prepare_audio, render_midi
 from ganaudio.data.soundfont import (
     ACOUSTIC_PROGRAMS,

@@ -72,7 +72,7 @@ class PhraseDataset(torch.utils.data.Dataset):
         self.binary = index["settings"]["binary"]
         self.shape = tuple(index["shape"])
         self._files = [self.root / s["file"] for s in index["shards"]]
-        for file, spec in zip(self._files, index["shards"]):
+        for file in self._files:
             if not file.is_file():
                 raise DataError(f"{file}: shard listed in index.json is missing; rerun `ganaudio prepare midi`")
         counts = [s["count"] for s in index["shards"]]

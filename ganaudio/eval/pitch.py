@@ -10,7 +10,7 @@ generated ones.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import librosa
 import numpy as np

@@ -88,7 +88,7 @@ def transcribe(
     return notes
 
 
-def midi_notes(midi: "str | PathLike | object", *, include_drums: bool = False) -> list[Note]:
+def midi_notes(midi: str | PathLike | object, *, include_drums: bool = False) -> list[Note]:
     """Every note of a MIDI file or ``pretty_midi.PrettyMIDI``, in time order."""
     import pretty_midi
 

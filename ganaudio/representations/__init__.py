@@ -9,8 +9,8 @@ any of them from its ``config()`` dictionary.
 from ganaudio.representations.cqt import CQT
 from ganaudio.representations.normalize import Normalizer
 from ganaudio.representations.pianoroll import PianoRoll
-from ganaudio.representations.spectral import DECODE_METHODS, IF, STFT, IFMel, Mel, SpectralRepresentation
 from ganaudio.representations.registry import AUDIO_REPRESENTATIONS, REPRESENTATIONS, from_config, make
+from ganaudio.representations.spectral import DECODE_METHODS, IF, STFT, IFMel, Mel, SpectralRepresentation
 
 __all__ = [
     "SpectralRepresentation",

@@ -43,7 +43,7 @@ class Normalizer:
             raise ParameterError(f"Normalizer scales must be positive, got {self.scale}")
 
     @classmethod
-    def fit(cls, x: torch.Tensor, *, lower: float = 0.0, upper: float = 1.0) -> "Normalizer":
+    def fit(cls, x: torch.Tensor, *, lower: float = 0.0, upper: float = 1.0) -> Normalizer:
         """Statistics from ``x`` of shape ``(..., channels, freq, frames)``.
 
         ``lower``/``upper`` are quantiles (0 and 1: min and max) mapped to -1 and 1;
@@ -81,7 +81,7 @@ class Normalizer:
         return {"center": list(self.center), "scale": list(self.scale)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Normalizer":
+    def from_dict(cls, data: dict) -> Normalizer:
         try:
             return cls(center=tuple(float(v) for v in data["center"]), scale=tuple(float(v) for v in data["scale"]))
         except (KeyError, TypeError, ValueError) as exc:

@@ -319,7 +319,7 @@ class IFMel(Mel):
     has_phase: ClassVar[bool] = True
 
     @classmethod
-    def gansynth_h(cls) -> "IFMel":
+    def gansynth_h(cls) -> IFMel:
         """GANSynth's best setting (IF-Mel +H): 128 frames x 1024 mel bands of 4 s at 16 kHz."""
         return cls(sample_rate=16000, n_fft=2048, hop_length=512, n_mels=1024)
 

@@ -8,7 +8,7 @@ instruments; nothing is downloaded at run time.
 
 from ganaudio.data.cache import NoteCache, build_note_cache
 from ganaudio.data.chorales import SATB, bach_chorale_paths, chorale_to_midi, export_bach_chorales
-from ganaudio.data.datasets import NoteDataset
+from ganaudio.data.datasets import NoteDataset, SegmentDataset
 from ganaudio.data.midi import prepare_midi
 from ganaudio.data.notes import SPLITS, assign_splits, note_str, render_notes
 from ganaudio.data.nsynth import NoteExample, NoteSet, load_note_examples
@@ -28,6 +28,7 @@ __all__ = [
     "NoteDataset",
     "PhraseDataset",
     "SATB",
+    "SegmentDataset",
     "bach_chorale_paths",
     "build_note_cache",
     "chorale_to_midi",

@@ -1,16 +1,19 @@
-"""torch Datasets over feature caches."""
+"""torch Datasets: notes over feature caches, audio segments from ``prepare_audio`` folders."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ganaudio.data.cache import NoteCache
-from ganaudio.errors import ParameterError
+from ganaudio.errors import DataError, ParameterError
 
-__all__ = ["NoteDataset"]
+__all__ = ["NoteDataset", "SegmentDataset"]
 
 
 class NoteDataset(torch.utils.data.Dataset):
@@ -72,3 +75,57 @@ class NoteDataset(torch.utils.data.Dataset):
             raise ParameterError(f"note indices must be in 0-{len(self) - 1}")
         return (torch.from_numpy(self._spec(rows)), self.pitches[rows], self.velocities[rows],
                 self.instruments[rows])
+
+
+class SegmentDataset(torch.utils.data.Dataset):
+    """Audio segments of a :func:`~ganaudio.data.prepare_audio` folder: waveforms ``(time,)`` float32.
+
+    Segments are listed in ``segments.json`` in source order; ``sources``
+    (names as listed there) keeps only some pieces, so train and held-out
+    sets split by piece, never inside one. ``crop`` returns a window of that
+    many samples, at a random offset from ``generator`` or at the start when
+    none is given.
+
+    Examples
+    --------
+    >>> ds = SegmentDataset("data/cello_2s")
+    >>> y = ds[0]                                   # (32000,) at ds.sample_rate
+    >>> train = SegmentDataset("data/cello_2s", sources=ds.sources[:-2])
+    """
+
+    def __init__(self, root: str | os.PathLike, *, sources: Sequence[str] | None = None, crop: int | None = None,
+                 generator: torch.Generator | None = None):
+        self.root = Path(root)
+        manifest = self.root / "segments.json"
+        if not manifest.is_file():
+            raise DataError(f"{self.root} has no segments.json; build it with `ganaudio prepare audio`")
+        data = json.loads(manifest.read_text())
+        self.sample_rate = int(data["settings"]["sample_rate"])
+        known = data["sources"]
+        self.sources = sorted(known)
+        chosen = self.sources if sources is None else list(sources)
+        unknown = [s for s in chosen if s not in known]
+        if unknown:
+            raise DataError(f"{self.root}: no source named {unknown[0]!r} in segments.json")
+        self.files = [self.root / "audio" / name for src in chosen for name in known[src]["segments"]]
+        if not self.files:
+            raise DataError(f"{self.root} holds no segments for the chosen sources")
+        if crop is not None and crop < 1:
+            raise ParameterError(f"crop must be a positive number of samples, got {crop!r}")
+        self.crop, self.generator = crop, generator
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        from ganaudio.io import load_audio
+
+        y, _ = load_audio(self.files[i], sample_rate=self.sample_rate, mono=True)
+        if self.crop is not None:
+            if len(y) < self.crop:
+                y = np.pad(y, (0, self.crop - len(y)))
+            start = 0
+            if self.generator is not None and len(y) > self.crop:
+                start = int(torch.randint(len(y) - self.crop + 1, (1,), generator=self.generator))
+            y = y[start:start + self.crop]
+        return torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))

@@ -142,3 +142,34 @@ def test_render_midi_errors(tmp_path):
         render_midi(tmp_path / "nope", tmp_path / "out", soundfont=SOUNDFONT, program=0)
     with pytest.raises(ParameterError):
         render_midi(tmp_path / "midi", tmp_path / "out", soundfont=SOUNDFONT, program=128)
+
+
+def test_segment_dataset_splits_by_source_and_crops(recordings, tmp_path):
+    import torch
+
+    from ganaudio.data import SegmentDataset
+    from ganaudio.errors import DataError, ParameterError
+
+    out = tmp_path / "out"
+    prepare_audio(recordings, out, sample_rate=16000, segment_seconds=1.0, progress=False)
+    ds = SegmentDataset(out)
+    assert ds.sources == ["a/flute.wav", "b/violin.flac"] and ds.sample_rate == 16000
+    y = ds[0]
+    assert y.dtype == torch.float32 and y.shape == (16000,)
+    expected, _ = sf.read(str(ds.files[0]), dtype="float32")
+    assert np.allclose(y.numpy(), expected)
+    flute, violin = SegmentDataset(out, sources=["a/flute.wav"]), SegmentDataset(out, sources=["b/violin.flac"])
+    assert len(flute) + len(violin) == len(ds) and not set(flute.files) & set(violin.files)
+    fixed = SegmentDataset(out, crop=4000)
+    assert torch.equal(fixed[1], ds[1][:4000])
+    g = torch.Generator().manual_seed(0)
+    random = SegmentDataset(out, crop=4000, generator=g)
+    crops = [random[1] for _ in range(4)]
+    assert all(c.shape == (4000,) for c in crops) and not all(torch.equal(crops[0], c) for c in crops[1:])
+    assert SegmentDataset(out, crop=20000)[0].shape == (20000,)  # short segments are padded
+    with pytest.raises(DataError, match="no source named"):
+        SegmentDataset(out, sources=["c/none.wav"])
+    with pytest.raises(DataError, match="segments.json"):
+        SegmentDataset(tmp_path)
+    with pytest.raises(ParameterError, match="crop"):
+        SegmentDataset(out, crop=0)

@@ -42,6 +42,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{args.name}.", dir=ASSETS))
     shutil.copy2(source / "model.safetensors", tmp / "model.safetensors")
     (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    tmp.chmod(0o755)  # mkdtemp makes it private
+    (tmp / "model.safetensors").chmod(0o644)
     old = target.with_name(f".{args.name}.old")
     if target.exists():
         target.rename(old)

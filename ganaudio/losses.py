@@ -32,8 +32,10 @@ __all__ = [
     "gradient_penalty",
     "hinge_d",
     "hinge_g",
+    "log_mel_l1",
     "lsgan_d",
     "lsgan_g",
+    "multi_resolution_stft_loss",
     "nonsaturating_d",
     "nonsaturating_g",
     "r1_penalty",
@@ -196,6 +198,92 @@ def feature_matching(real_features: Sequence[torch.Tensor], fake_features: Seque
         raise ParameterError(f"need equally many feature maps, got {len(real_features)} and {len(fake_features)}")
     terms = [F.l1_loss(fake, real.detach()) for real, fake in zip(real_features, fake_features)]
     return torch.stack(terms).mean()
+
+
+def _magnitude(y: torch.Tensor, n_fft: int, hop_length: int) -> torch.Tensor:
+    from ganaudio.functional.spectral import stft
+
+    return stft(y.float(), n_fft=n_fft, hop_length=hop_length).abs()
+
+
+def multi_resolution_stft_loss(
+    fake: torch.Tensor,
+    real: torch.Tensor,
+    *,
+    resolutions: Sequence[Sequence[int]] = ((512, 128), (1024, 256), (2048, 512)),
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """Parallel WaveGAN's multi-resolution STFT loss: spectral convergence plus log-magnitude L1, averaged.
+
+    Per ``(n_fft, hop)``: ``||S_real| - |S_fake||_F / ||S_real||_F + mean |log|S_real| - log|S_fake||``
+    (magnitudes clamped at ``eps``), over a Hann-windowed centred STFT.
+
+    Parameters
+    ----------
+    fake, real : torch.Tensor, ``(..., time)``
+        Same shape, any scale (waveforms in [-1, 1]).
+    resolutions : sequence of (n_fft, hop)
+    eps : float
+
+    Returns
+    -------
+    torch.Tensor, scalar; 0 for identical signals.
+
+    Examples
+    --------
+    >>> y = torch.randn(2, 8000)
+    >>> float(multi_resolution_stft_loss(y, y))
+    0.0
+    """
+    if fake.shape != real.shape:
+        raise ParameterError(f"fake and real must have the same shape, got {tuple(fake.shape)} and {tuple(real.shape)}")
+    terms = []
+    for n_fft, hop in resolutions:
+        m_fake, m_real = _magnitude(fake, n_fft, hop), _magnitude(real, n_fft, hop)
+        dims = (-2, -1)
+        sc = (m_real - m_fake).pow(2).sum(dims).sqrt() / m_real.pow(2).sum(dims).sqrt().clamp_min(eps)
+        mag = (torch.log(m_real.clamp_min(eps)) - torch.log(m_fake.clamp_min(eps))).abs().mean()
+        terms.append(sc.mean() + mag)
+    return torch.stack(terms).mean()
+
+
+def log_mel_l1(
+    fake: torch.Tensor,
+    real: torch.Tensor,
+    *,
+    sample_rate: int,
+    n_fft: int,
+    hop_length: int,
+    n_mels: int,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """HiFi-GAN's mel loss: mean ``|log mel(real) - log mel(fake)|`` of mel-warped STFT magnitudes.
+
+    Parameters
+    ----------
+    fake, real : torch.Tensor, ``(..., time)``
+    sample_rate, n_fft, hop_length, n_mels, fmin, fmax
+        Mel analysis (slaney mel scale and norm, as :class:`ganaudio.representations.Mel`).
+    eps : float
+        Magnitudes are clamped at ``eps`` before the log.
+
+    Examples
+    --------
+    >>> y = torch.randn(8000)
+    >>> float(log_mel_l1(y, y, sample_rate=16000, n_fft=1024, hop_length=256, n_mels=80))
+    0.0
+    """
+    from ganaudio.functional.spectral import mel_filterbank
+
+    if fake.shape != real.shape:
+        raise ParameterError(f"fake and real must have the same shape, got {tuple(fake.shape)} and {tuple(real.shape)}")
+    m_fake, m_real = _magnitude(fake, n_fft, hop_length), _magnitude(real, n_fft, hop_length)
+    fb = mel_filterbank(sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax,
+                        dtype=m_fake.dtype, device=m_fake.device)
+    return (torch.log(torch.matmul(fb, m_real).clamp_min(eps))
+            - torch.log(torch.matmul(fb, m_fake).clamp_min(eps))).abs().mean()
 
 
 ADVERSARIAL: dict[str, tuple[Callable, Callable]] = {

@@ -72,7 +72,10 @@ def info_cmd() -> None:
     fonts = sorted(str(p) for d in SOUNDFONT_DIRS if Path(d).is_dir() for p in Path(d).glob("*.sf2"))
     click.echo("soundfonts: " + (", ".join(fonts) if fonts else "none found (apt-get install fluid-soundfont-gm)"))
     click.echo("representations: " + ", ".join(sorted(AUDIO_REPRESENTATIONS)) + ", pianoroll")
-    click.echo("vocoders: phase, griffinlim, phase-griffinlim")
+    from ganaudio.vocoders import bundled_vocoders
+
+    click.echo("vocoders: phase, griffinlim, phase-griffinlim, gan (" + (", ".join(bundled_vocoders()) or "none bundled")
+               + ")")
 
 
 @main.command("analyze")
@@ -134,8 +137,9 @@ def _save_tensor(path: Path, spec, config: dict) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Audio file to write (.wav, .flac or .ogg).")
 @representation_options
-@click.option("--vocoder", type=click.Choice(["phase", "griffinlim", "phase-griffinlim"]), default=None,
-              help="Inversion: phase (one shot), griffinlim (random start) or phase-griffinlim. "
+@click.option("--vocoder", default=None,
+              help="Inversion: phase (one shot), griffinlim (random start), phase-griffinlim, or a GAN vocoder "
+                   "(gan = the bundled vocoder_16k, a bundled name or a vocoder folder; it sets the mel analysis). "
                    "Default: phase-griffinlim where the representation has phase, else griffinlim.")
 @click.option("--iters", type=int, default=None, help="Griffin-Lim iterations (default 32; 8 from phase).")
 @device_option
@@ -146,6 +150,7 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     Examples:
       ganaudio resynth samples/trumpet_c4.wav -o out/trumpet.wav --repr ifmel --vocoder phase-griffinlim --iters 8
       ganaudio resynth samples/speech.wav -o out/speech.wav --repr mel --vocoder griffinlim --iters 64
+      ganaudio resynth samples/violin_a4.wav -o out/violin.wav --vocoder gan
     """
     import torch
 
@@ -153,13 +158,28 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     from ganaudio.io import load_audio, save_audio
     from ganaudio.vocoders import make_vocoder
 
-    y, sr = load_audio(input_path, sample_rate=sample_rate)
-    rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
+    dev = resolve_device(device)
+    voc = None if vocoder is None else make_vocoder(vocoder, n_iter=iters, device=dev)
+    if getattr(voc, "name", None) == "gan":
+        # a GAN vocoder inverts its own mel analysis: sample rate and mel settings come from it
+        source = click.get_current_context().get_parameter_source
+        given = [f"--{p.replace('_', '-')}" for p in ("sample_rate", "n_fft", "hop_length", "n_mels")
+                 if source(p) is not click.core.ParameterSource.DEFAULT]
+        if source("repr_name") is not click.core.ParameterSource.DEFAULT and repr_name != "mel":
+            given.append(f"--repr {repr_name}")
+        if given:
+            raise ParameterError(f"--vocoder {vocoder} sets the analysis itself (mel at {voc.sample_rate} Hz); "
+                                 f"drop {', '.join(given)}")
+        repr_name, rep = "mel", voc.representation
+        y, sr = load_audio(input_path, sample_rate=rep.sample_rate)
+    else:
+        y, sr = load_audio(input_path, sample_rate=sample_rate)
+        rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
     has_phase = getattr(rep, "has_phase", False) or getattr(rep, "with_phase", False)
     if vocoder is None:
         vocoder = ("phase" if repr_name == "cqt" else "phase-griffinlim") if has_phase else "griffinlim"
-    voc = make_vocoder(vocoder, n_iter=iters)
-    x = torch.from_numpy(y).to(resolve_device(device))
+        voc = make_vocoder(vocoder, n_iter=iters)
+    x = torch.from_numpy(y).to(dev)
     y_hat = voc(rep.encode(x), rep, length=len(y)).cpu()
     save_audio(output, y_hat.clamp(-1, 1).numpy(), sr)
     ref = torch.from_numpy(y)

@@ -10,7 +10,7 @@ constructor (HiFi-GAN's reference code fixes 80 bands).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -19,7 +19,13 @@ from torch.nn.utils.parametrizations import weight_norm
 
 from ganaudio.errors import ParameterError
 
-__all__ = ["HiFiGANGenerator", "MultiPeriodDiscriminator", "MultiResolutionSTFTDiscriminator", "HIFIGAN_PRESETS"]
+__all__ = [
+    "HIFIGAN_PRESETS",
+    "HiFiGANGenerator",
+    "MultiPeriodDiscriminator",
+    "MultiResolutionSTFTDiscriminator",
+    "VocoderDiscriminator",
+]
 
 LRELU_SLOPE = 0.1
 
@@ -33,6 +39,9 @@ HIFIGAN_PRESETS = {
     # HiFi-GAN V2 (hop 256): V1's layout at 128 channels.
     "v2": dict(upsample_rates=(8, 8, 2, 2), upsample_kernel_sizes=(16, 16, 4, 4), upsample_initial_channel=128,
                resblock_kernel_sizes=(3, 7, 11), resblock_dilation_sizes=((1, 3, 5), (1, 3, 5), (1, 3, 5))),
+    # HiFi-GAN V3 (hop 256): 256 channels, three upsamplings, residual stacks of type 2 (one conv per dilation).
+    "v3": dict(upsample_rates=(8, 8, 4), upsample_kernel_sizes=(16, 16, 8), upsample_initial_channel=256,
+               resblock_kernel_sizes=(3, 5, 7), resblock_dilation_sizes=((1, 2), (2, 6), (3, 12)), resblock_type=2),
 }
 
 
@@ -41,9 +50,12 @@ def _padding(kernel: int, dilation: int = 1) -> int:
 
 
 class _ResStack(nn.Module):
-    """Residual stack: for each dilation, LReLU -> dilated conv -> LReLU -> conv, added back."""
+    """Residual stack: for each dilation, LReLU -> dilated conv [-> LReLU -> conv], added back.
 
-    def __init__(self, channels: int, kernel: int, dilations: Sequence[int]):
+    Type 1 (HiFi-GAN V1/V2) has the second, undilated conv; type 2 (V3) has only the dilated one.
+    """
+
+    def __init__(self, channels: int, kernel: int, dilations: Sequence[int], resblock_type: int = 1):
         super().__init__()
         self.dilated = nn.ModuleList(
             weight_norm(nn.Conv1d(channels, channels, kernel, dilation=d, padding=_padding(kernel, d)))
@@ -51,9 +63,13 @@ class _ResStack(nn.Module):
         )
         self.plain = nn.ModuleList(
             weight_norm(nn.Conv1d(channels, channels, kernel, padding=_padding(kernel))) for _ in dilations
-        )
+        ) if resblock_type == 1 else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.plain is None:
+            for conv in self.dilated:
+                x = x + conv(F.leaky_relu(x, LRELU_SLOPE))
+            return x
         for conv1, conv2 in zip(self.dilated, self.plain):
             x = x + conv2(F.leaky_relu(conv1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
         return x
@@ -75,6 +91,8 @@ class HiFiGANGenerator(nn.Module):
     resblock_kernel_sizes : sequence of int
     resblock_dilation_sizes : sequence of sequence of int
         One residual stack per kernel size, with these dilations.
+    resblock_type : {1, 2}
+        1: two convs per dilation (V1, V2); 2: one (V3, lighter).
 
     Shapes
     ------
@@ -97,8 +115,11 @@ class HiFiGANGenerator(nn.Module):
         upsample_initial_channel: int,
         resblock_kernel_sizes: Sequence[int],
         resblock_dilation_sizes: Sequence[Sequence[int]],
+        resblock_type: int = 1,
     ):
         super().__init__()
+        if resblock_type not in (1, 2):
+            raise ParameterError(f"resblock_type must be 1 or 2, got {resblock_type!r}")
         if math.prod(upsample_rates) != hop_length:
             raise ParameterError(
                 f"upsample_rates {tuple(upsample_rates)} multiply to {math.prod(upsample_rates)}, "
@@ -116,7 +137,7 @@ class HiFiGANGenerator(nn.Module):
             n_mels=n_mels, hop_length=hop_length, upsample_rates=list(upsample_rates),
             upsample_kernel_sizes=list(upsample_kernel_sizes), upsample_initial_channel=upsample_initial_channel,
             resblock_kernel_sizes=list(resblock_kernel_sizes),
-            resblock_dilation_sizes=[list(d) for d in resblock_dilation_sizes],
+            resblock_dilation_sizes=[list(d) for d in resblock_dilation_sizes], resblock_type=resblock_type,
         )
         self.pre = weight_norm(nn.Conv1d(n_mels, upsample_initial_channel, 7, padding=3))
         self.ups = nn.ModuleList()
@@ -132,13 +153,22 @@ class HiFiGANGenerator(nn.Module):
             )))
             channels //= 2
             self.mrfs.append(nn.ModuleList(
-                _ResStack(channels, k, d) for k, d in zip(resblock_kernel_sizes, resblock_dilation_sizes)
+                _ResStack(channels, k, d, resblock_type) for k, d in zip(resblock_kernel_sizes, resblock_dilation_sizes)
             ))
         self.post = weight_norm(nn.Conv1d(channels, 1, 7, padding=3))
 
     def config(self) -> dict:
         """Constructor arguments, JSON-able."""
         return dict(self._config)
+
+    def remove_weight_norm(self) -> "HiFiGANGenerator":
+        """Fold every weight norm into a plain weight (for inference: faster, same output). Returns self."""
+        from torch.nn.utils import parametrize
+
+        for module in self.modules():
+            if parametrize.is_parametrized(module, "weight"):
+                parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+        return self
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         if mel.ndim != 3 or mel.shape[1] != self.n_mels:
@@ -179,7 +209,7 @@ class _PeriodDiscriminator(nn.Module):
 
 
 class MultiPeriodDiscriminator(nn.Module):
-    """HiFi-GAN's multi-period discriminator.
+    """HiFi-GAN's multi-period discriminator (``channels`` per layer; HiFi-GAN's are 32, 128, 512, 1024).
 
     ``forward(y)`` with ``y`` of shape ``(batch, 1, time)`` returns a list of
     ``(logits, feature_maps)``, one per period.
@@ -238,3 +268,27 @@ class MultiResolutionSTFTDiscriminator(nn.Module):
 
     def forward(self, y: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
         return [d(y) for d in self.discriminators]
+
+
+class VocoderDiscriminator(nn.Module):
+    """Multi-period plus multi-resolution STFT discriminators, one list of ``(logits, feature_maps)``.
+
+    Examples
+    --------
+    >>> d = VocoderDiscriminator(periods=(2, 3), mpd_channels=(8, 16), resolutions=((256, 64),), mrd_channels=8)
+    >>> len(d(torch.randn(2, 1, 4096)))
+    3
+    """
+
+    def __init__(self, *, periods: Sequence[int], mpd_channels: Sequence[int], resolutions: Sequence[Sequence[int]],
+                 mrd_channels: int):
+        super().__init__()
+        self.mpd = MultiPeriodDiscriminator(periods=periods, channels=mpd_channels)
+        self.mrd = MultiResolutionSTFTDiscriminator(resolutions=resolutions, channels=mrd_channels)
+
+    def config(self) -> dict:
+        return dict(periods=list(self.mpd.config()["periods"]), mpd_channels=self.mpd.config()["channels"],
+                    resolutions=self.mrd.config()["resolutions"], mrd_channels=self.mrd.config()["channels"])
+
+    def forward(self, y: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+        return self.mpd(y) + self.mrd(y)

@@ -2,9 +2,11 @@
 
 One protocol: a vocoder is called as ``vocoder(spec, representation, length=None)``
 with ``spec`` of shape ``(..., channels, freq, frames)`` in the representation's
-(unnormalised) units and returns a waveform ``(..., time)``.
+(unnormalised) units and returns a waveform ``(..., time)``. :class:`GANVocoder` (HiFi-GAN or Vocos
+generators, a bundled 16 kHz model by default) inverts log-mel spectrograms.
 """
 
+from ganaudio.vocoders.gan import DEFAULT_VOCODER, GANVocoder, bundled_vocoders, load_vocoder
 from ganaudio.vocoders.spectral import (
     VOCODERS,
     GriffinLimVocoder,
@@ -14,4 +16,4 @@ from ganaudio.vocoders.spectral import (
     make_vocoder,
 )
 
-__all__ = ["Vocoder", "GriffinLimVocoder", "PhaseVocoder", "PhaseGriffinLimVocoder", "VOCODERS", "make_vocoder"]
+__all__ = ["DEFAULT_VOCODER", "VOCODERS", "GANVocoder", "GriffinLimVocoder", "PhaseGriffinLimVocoder", "PhaseVocoder", "Vocoder", "bundled_vocoders", "load_vocoder", "make_vocoder"]

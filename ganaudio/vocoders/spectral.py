@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import ClassVar, Protocol
 
 import torch
 
 from ganaudio.errors import ParameterError
 
-__all__ = ["Vocoder", "GriffinLimVocoder", "PhaseVocoder", "PhaseGriffinLimVocoder", "VOCODERS", "make_vocoder"]
+__all__ = ["VOCODERS", "GriffinLimVocoder", "PhaseGriffinLimVocoder", "PhaseVocoder", "Vocoder", "make_vocoder"]
 
 
 class Vocoder(Protocol):
@@ -73,17 +74,28 @@ class PhaseGriffinLimVocoder:
 VOCODERS = {cls.name: cls for cls in (GriffinLimVocoder, PhaseVocoder, PhaseGriffinLimVocoder)}
 
 
-def make_vocoder(name: str, *, n_iter: int | None = None) -> Vocoder:
-    """Build a vocoder by name: ``griffinlim``, ``phase`` or ``phase-griffinlim``.
+def make_vocoder(name: str, *, n_iter: int | None = None, device: str | torch.device = "cpu") -> Vocoder:
+    """Build a vocoder by name: ``griffinlim``, ``phase``, ``phase-griffinlim``, or a GAN vocoder.
+
+    A GAN vocoder is ``gan`` (the bundled default), a bundled name such as
+    ``vocoder_16k``, or the path of a model, checkpoint or run folder.
 
     Examples
     --------
     >>> make_vocoder("phase-griffinlim", n_iter=8)
     PhaseGriffinLimVocoder(n_iter=8, momentum=0.99)
+    >>> make_vocoder("gan").sample_rate
+    16000
     """
+    from ganaudio.vocoders.gan import DEFAULT_VOCODER, GANVocoder, bundled_vocoders
+
     cls = VOCODERS.get(name)
     if cls is None:
-        raise ParameterError(f"unknown vocoder {name!r}; choose one of {sorted(VOCODERS)}")
+        if name == "gan" or name in bundled_vocoders() or "/" in str(name) or os.path.isdir(name):
+            return GANVocoder.load(DEFAULT_VOCODER if name == "gan" else name, device=device)
+        raise ParameterError(f"unknown vocoder {name!r}; choose one of {sorted(VOCODERS) + ['gan']}, "
+                             f"a bundled vocoder ({', '.join(bundled_vocoders()) or 'none installed'}) "
+                             f"or a vocoder folder")
     if n_iter is not None and n_iter < 0:
         raise ParameterError(f"iterations must be >= 0, got {n_iter}")
     if n_iter is None or cls is PhaseVocoder:

@@ -1,0 +1,166 @@
+"""``ganaudio vocode`` (mel spectrogram or audio -> waveform) and ``ganaudio train vocoder``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ganaudio.cli import main
+from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.cli.train import train
+from ganaudio.errors import AudioFileError, ParameterError
+
+TENSOR_SUFFIXES = (".npy", ".safetensors")
+
+
+def load_mel_tensor(path: Path):
+    """A saved log-mel spectrogram ``(n_mels, frames)`` and its representation config (or None).
+
+    ``.npy`` is read with ``allow_pickle=False``; ``.safetensors`` takes the tensor ``spec`` (or the only
+    one) and the ``representation`` metadata that ``ganaudio analyze --tensor`` writes. Pickle-based
+    files (.pt, .pkl) are refused.
+    """
+    import numpy as np
+    import torch
+
+    suffix = path.suffix.lower()
+    if suffix not in TENSOR_SUFFIXES:
+        raise ParameterError(f"{path}: a mel tensor must be .npy or .safetensors (pickle-based files such as "
+                             f".pt are not read), got {suffix or 'no suffix'!r}")
+    config = None
+    try:
+        if suffix == ".npy":
+            spec = torch.from_numpy(np.load(path, allow_pickle=False).astype(np.float32))
+        else:
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as fh:
+                keys = list(fh.keys())
+                key = "spec" if "spec" in keys else (keys[0] if len(keys) == 1 else None)
+                if key is None:
+                    raise ParameterError(f"{path} holds tensors {keys}; expected one named 'spec'")
+                spec = fh.get_tensor(key).float()
+                meta = fh.metadata() or {}
+            if "representation" in meta:
+                config = json.loads(meta["representation"])
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"{path}: not a readable {suffix} tensor ({str(exc).splitlines()[0]})") from None
+    except Exception as exc:  # safetensors raises its own error type
+        if isinstance(exc, ParameterError):
+            raise
+        raise ParameterError(f"{path}: not a readable {suffix} tensor ({str(exc).splitlines()[0]})") from None
+    if spec.ndim == 3 and spec.shape[0] == 1:
+        spec = spec[0]
+    if spec.ndim != 2 or not torch.isfinite(spec).all():
+        raise ParameterError(f"{path}: expected one finite log-mel spectrogram (n_mels, frames) or "
+                             f"(1, n_mels, frames), got shape {tuple(spec.shape)}")
+    return spec, config
+
+
+@main.command("vocode")
+@click.argument("input_path", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Audio file to write (.wav, .flac or .ogg).")
+@click.option("--vocoder", default="vocoder_16k", show_default=True,
+              help="A bundled GAN vocoder name, a vocoder/run folder, or griffinlim.")
+@click.option("--iters", type=int, default=64, show_default=True, help="Griffin-Lim iterations.")
+@device_option
+def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
+    """Turn a log-mel spectrogram (or audio, analysed first) into a waveform.
+
+    IN is audio (resampled to the vocoder's rate, analysed into its mel
+    settings, then vocoded: a resynthesis test) or a saved log-mel tensor
+    (.npy or .safetensors, e.g. from `ganaudio analyze --repr mel --tensor`).
+
+    \b
+    Examples:
+      ganaudio vocode samples/violin_a4.wav -o out/violin_gan.wav
+      ganaudio vocode out/mel.safetensors -o out/mel.wav --vocoder runs/vocos16k
+      ganaudio vocode samples/flute_phrase.wav -o out/flute_gl.wav --vocoder griffinlim --iters 64
+    """
+    import torch
+
+    from ganaudio.io import load_audio, save_audio
+    from ganaudio.losses import log_mel_l1, multi_resolution_stft_loss
+    from ganaudio.representations import from_config
+    from ganaudio.vocoders import GriffinLimVocoder, load_vocoder
+
+    dev = resolve_device(device)
+    if iters < 0:
+        raise ParameterError(f"--iters must be >= 0, got {iters}")
+    gan = None if vocoder == "griffinlim" else load_vocoder(vocoder, device=dev)
+    reference = None
+    if input_path.suffix.lower() in TENSOR_SUFFIXES or input_path.suffix.lower() in (".pt", ".pkl", ".pth"):
+        mel, config = load_mel_tensor(input_path)
+        rep = from_config(config) if config else (gan or load_vocoder()).representation
+        if gan is not None:
+            gan.check_representation(rep)
+    else:
+        if not input_path.is_file():
+            raise AudioFileError(f"{input_path}: no such file")
+        rep = (gan or load_vocoder()).representation
+        y, _ = load_audio(input_path, sample_rate=rep.sample_rate)
+        reference = torch.from_numpy(y)
+        mel = rep.encode(reference)[0]
+    if getattr(rep, "name", None) != "mel" or mel.shape[0] != rep.n_mels:
+        raise ParameterError(f"{input_path}: expected {getattr(rep, 'n_mels', '?')} mel bands of a mel "
+                             f"representation, got {tuple(mel.shape)} ({getattr(rep, 'name', rep)})")
+    length = reference.shape[-1] if reference is not None else None
+    if gan is not None:
+        wave = gan.from_mel(mel.to(dev), length=length).cpu()
+    else:
+        wave = GriffinLimVocoder(n_iter=iters)(mel.unsqueeze(0).to(dev), rep, length=length).cpu()
+    save_audio(output, wave.clamp(-1, 1).numpy(), rep.sample_rate)
+    line = f"{input_path.name} -> {vocoder}: {wave.shape[-1] / rep.sample_rate:.2f} s at {rep.sample_rate} Hz"
+    if reference is not None:
+        mel_d = log_mel_l1(wave, reference, sample_rate=rep.sample_rate, n_fft=rep.n_fft,
+                           hop_length=rep.hop_length, n_mels=rep.n_mels, fmin=rep.fmin, fmax=rep.fmax)
+        line += (f"; multi-resolution STFT distance {float(multi_resolution_stft_loss(wave, reference)):.3f}, "
+                 f"mel L1 {float(mel_d):.3f}")
+    click.echo(f"{line}; wrote {output}")
+
+
+@train.command("vocoder")
+@click.option("--data", "data", required=True, type=click.Path(exists=True),
+              help="Folder of audio files (searched recursively), e.g. SoundFont renders from `ganaudio prepare`.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Run folder (checkpoints, samples, metrics).")
+@click.option("--preset", default="vocos", show_default=True,
+              type=click.Choice(["small", "v1", "v2", "v3", "vocos", "vocos-base"]),
+              help="Generator: HiFi-GAN small/v1/v2/v3, or Vocos-style (STFT head, the fast one).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="YAML or JSON file of settings overriding the preset.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override one setting, e.g. --set sample_rate=22050 --set n_mels=100 (repeatable).")
+@click.option("--steps", type=int, default=None, help="Total steps to reach (default: the preset's).")
+@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out, same step and RNG state.")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda (cuda:N); torchrun for several GPUs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and batch order.")
+@click.option("--show-config", is_flag=True, help="Print the resolved settings as JSON and exit.")
+def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, device, seed, show_config) -> None:
+    """Train a mel vocoder (HiFi-GAN or Vocos generator; MPD + multi-resolution STFT discriminators).
+
+    \b
+    Examples:
+      ganaudio train vocoder --data data/vocoder/train --out runs/vocos16k --preset vocos --steps 2000
+      ganaudio train vocoder --data data/vocoder/train --out runs/vocos16k --resume --steps 4000
+      ganaudio train vocoder --data wavs --out runs/v1 --preset v1 --set sample_rate=22050 --device cuda
+    """
+    from ganaudio.presets import parse_assignments
+    from ganaudio.presets.vocoder import load_vocoder_preset
+    from ganaudio.train.vocoder import train_vocoder
+
+    settings = load_vocoder_preset(preset, config_file=config_file, overrides=parse_assignments(assignments))
+    if show_config:
+        click.echo(json.dumps(settings.to_dict(), indent=2))
+        return
+    if steps is not None and steps < 1:
+        raise click.BadParameter(f"must be >= 1, got {steps}", param_hint="--steps")
+    resolve_device(device)
+    settings.build_generator()  # a hop / upsampling mismatch fails here, before the data is read
+    metrics = train_vocoder(data, out, settings, steps=steps, resume=resume, seed=seed, device=device)
+    if metrics:
+        click.echo(f"step {metrics.get('step')}: " + ", ".join(
+            f"{k} {metrics[k]:.3f}" for k in ("mel_l1", "stft", "d_loss", "g_adv") if k in metrics))
+    click.echo(f"checkpoints in {out}/checkpoints")

@@ -1,0 +1,175 @@
+"""Trained GAN vocoders (HiFi-GAN or Vocos generators): log-mel spectrogram to waveform.
+
+A vocoder is a model folder (``model.safetensors`` + ``config.json``): a bundled
+one by name (``vocoder_16k``, the default for mel outputs), a checkpoint folder,
+or a training run folder (its newest checkpoint). It inverts exactly the
+:class:`ganaudio.representations.Mel` analysis stored in its config, and refuses
+a spectrogram made with other settings instead of producing noise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+
+from ganaudio.errors import CheckpointError, ParameterError
+
+__all__ = ["ASSETS_DIR", "DEFAULT_VOCODER", "GANVocoder", "bundled_vocoders", "find_vocoder", "load_vocoder"]
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+DEFAULT_VOCODER = "vocoder_16k"
+# Mel fields that must agree between a spectrogram's representation and the vocoder's.
+_MEL_FIELDS = ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels", "fmin", "fmax", "htk", "norm", "eps")
+
+
+def bundled_vocoders() -> list[str]:
+    """Names of the vocoders shipped in ``ganaudio/assets``."""
+    if not ASSETS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in ASSETS_DIR.iterdir() if (p / "config.json").is_file() and p.name.startswith("vocoder"))
+
+
+def find_vocoder(name_or_path: str | os.PathLike) -> Path:
+    """The model folder for a bundled name, a model/checkpoint folder, or a run folder (newest checkpoint).
+
+    Raises
+    ------
+    CheckpointError
+        If nothing loadable is found; the message lists the bundled names.
+    """
+    from ganaudio.train.checkpoint import latest_checkpoint
+
+    text = str(name_or_path)
+    if text in bundled_vocoders():
+        return ASSETS_DIR / text
+    path = Path(name_or_path)
+    if (path / "config.json").is_file():
+        return path
+    if (path / "checkpoints").is_dir():
+        latest = latest_checkpoint(path / "checkpoints")
+        if latest is not None:
+            return latest
+    raise CheckpointError(f"no vocoder {text!r}: not a bundled name ({', '.join(bundled_vocoders()) or 'none'}), "
+                          f"a model folder with config.json, or a run folder with checkpoints")
+
+
+@dataclasses.dataclass(eq=False)
+class GANVocoder:
+    """A trained mel vocoder, callable like the signal-processing vocoders.
+
+    Parameters
+    ----------
+    generator : nn.Module
+        ``(batch, n_mels, frames) -> (batch, 1, time)``.
+    representation : ganaudio.representations.Mel
+        The analysis it inverts.
+    source : str
+        Where it was loaded from.
+
+    Examples
+    --------
+    >>> voc = GANVocoder.load("vocoder_16k")
+    >>> rep = voc.representation
+    >>> y_hat = voc(rep.encode(y), rep, length=len(y))        # (time,)
+    """
+
+    generator: torch.nn.Module
+    representation: object
+    source: str = ""
+    name: ClassVar[str] = "gan"
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike = DEFAULT_VOCODER, *, device: str | torch.device = "cpu"
+             ) -> GANVocoder:
+        """Load a bundled vocoder by name or a model / checkpoint / run folder (EMA weights when present).
+
+        Raises
+        ------
+        CheckpointError
+            If the folder is not a vocoder or its weights do not fit its config.
+        """
+        from ganaudio.models.hifigan import HiFiGANGenerator
+        from ganaudio.models.vocos import VocosGenerator
+        from ganaudio.representations import from_config
+        from ganaudio.train.checkpoint import load_checkpoint
+
+        path = find_vocoder(name_or_path)
+        config, states = load_checkpoint(path)
+        if config.get("family") != "vocoder":
+            raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not a vocoder")
+        kinds = {"hifigan": HiFiGANGenerator, "vocos": VocosGenerator}
+        if config.get("generator_type") not in kinds:
+            raise CheckpointError(f"{path}: unknown generator_type {config.get('generator_type')!r}; "
+                                  f"expected one of {sorted(kinds)}")
+        try:
+            generator = kinds[config["generator_type"]](**config["generator"])
+            rep = from_config(config["representation"])
+        except (KeyError, TypeError) as exc:
+            raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
+        key = "generator_ema" if "generator_ema" in states else "generator"
+        try:
+            generator.load_state_dict(states[key])
+        except (KeyError, RuntimeError) as exc:
+            raise CheckpointError(f"{path}: generator weights do not fit its config "
+                                  f"({str(exc).splitlines()[0]})") from None
+        if hasattr(generator, "remove_weight_norm"):
+            generator.remove_weight_norm()
+        return cls(generator.to(device).eval().requires_grad_(False), rep, str(path))
+
+    @property
+    def sample_rate(self) -> int:
+        return self.representation.sample_rate
+
+    def check_representation(self, representation) -> None:
+        """Raise ParameterError unless ``representation`` is the mel analysis this vocoder was trained on."""
+        if representation is None:
+            return
+        if getattr(representation, "name", None) != "mel":
+            raise ParameterError(f"a GAN vocoder inverts log-mel spectrograms, not "
+                                 f"{getattr(representation, 'name', representation)!r}; use --repr mel or griffinlim")
+        ours = self.representation
+        diff = [f"{f}={getattr(representation, f)!r} (vocoder: {getattr(ours, f)!r})" for f in _MEL_FIELDS
+                if getattr(representation, f) != getattr(ours, f)]
+        if diff:
+            raise ParameterError(f"the spectrogram's mel settings differ from the vocoder's ({self.source}): "
+                                 + ", ".join(diff))
+
+    @torch.no_grad()
+    def from_mel(self, log_mel: torch.Tensor, *, length: int | None = None) -> torch.Tensor:
+        """Log-mel power ``(..., n_mels, frames)`` (``Mel.encode`` units) to a waveform ``(..., time)`` in [-1, 1].
+
+        ``length`` defaults to ``(frames - 1) * hop``, the length whose analysis gave ``frames`` frames.
+        """
+        if log_mel.ndim < 2 or log_mel.shape[-2] != self.representation.n_mels:
+            raise ParameterError(f"expected a log-mel spectrogram (..., {self.representation.n_mels}, frames), "
+                                 f"got {tuple(log_mel.shape)}")
+        device = next(self.generator.parameters()).device
+        lead, frames = log_mel.shape[:-2], log_mel.shape[-1]
+        y = self.generator(log_mel.reshape(-1, *log_mel.shape[-2:]).to(device=device, dtype=torch.float32))
+        y = y[:, 0]
+        length = self.representation.samples_for(frames) if length is None else int(length)
+        if y.shape[-1] < length:
+            y = torch.nn.functional.pad(y, (0, length - y.shape[-1]))
+        return y[..., :length].clamp(-1, 1).reshape(*lead, length).to(log_mel.device)
+
+    def __call__(self, spec: torch.Tensor, representation=None, *, length: int | None = None) -> torch.Tensor:
+        """The vocoder protocol: ``spec`` ``(..., 1, n_mels, frames)`` to ``(..., time)``."""
+        self.check_representation(representation)
+        if spec.ndim < 3 or spec.shape[-3] != 1:
+            raise ParameterError(f"expected a mel spectrogram (..., 1, n_mels, frames), got {tuple(spec.shape)}")
+        return self.from_mel(spec[..., 0, :, :], length=length)
+
+    def resynthesize(self, y: torch.Tensor) -> torch.Tensor:
+        """Analyse ``y`` ``(..., time)`` (at :attr:`sample_rate`) and vocode it back, same length."""
+        y = torch.as_tensor(y, dtype=torch.float32)
+        return self.from_mel(self.representation.encode(y)[..., 0, :, :], length=y.shape[-1])
+
+
+def load_vocoder(name_or_path: str | os.PathLike = DEFAULT_VOCODER, *, device: str | torch.device = "cpu"
+                 ) -> GANVocoder:
+    """:meth:`GANVocoder.load`."""
+    return GANVocoder.load(name_or_path, device=device)

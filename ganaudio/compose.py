@@ -74,6 +74,8 @@ class Composer:
         Cells whose probability exceeds it sound.
     qpm : float
         Default tempo of composed MIDI (quarter notes per minute).
+    monophonic : list of bool
+        Tracks decoded one pitch per step (``layout["monophonic"]``; all False if the config has none).
     path : Path
         The model folder.
     """
@@ -82,6 +84,7 @@ class Composer:
         self.generator, self.config, self.path = generator, config, Path(path)
         self.layout = dict(config["layout"])
         self.threshold, self.qpm = float(config.get("threshold", 0.5)), float(config.get("qpm", 100.0))
+        self.monophonic = [bool(m) for m in self.layout.get("monophonic", [False] * generator.n_tracks)]
 
     @property
     def device(self) -> torch.device:
@@ -91,12 +94,16 @@ class Composer:
         return torch.randn(n, self.generator.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
 
     @torch.no_grad()
-    def phrases(self, n: int, *, seed: int = 0) -> torch.Tensor:
-        """``n`` independent phrases: binary float ``(n, tracks, bars * steps_per_bar, pitch)`` on the CPU."""
+    def phrases(self, n: int, *, seed: int = 0, monophonic=None) -> torch.Tensor:
+        """``n`` independent phrases: binary float ``(n, tracks, bars * steps_per_bar, pitch)`` on the CPU.
+
+        ``monophonic`` overrides :attr:`monophonic` (False: plain thresholding in every track).
+        """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ParameterError(f"n must be a positive integer, got {n!r}")
         z = self._latents(n, seed).to(self.device)
-        return self.generator.generate(z, threshold=self.threshold).cpu()
+        mono = self.monophonic if monophonic is None else monophonic
+        return self.generator.generate(z, threshold=self.threshold, monophonic=mono).cpu()
 
     @torch.no_grad()
     def roll(self, bars: int, *, seed: int = 0) -> torch.Tensor:
@@ -109,7 +116,7 @@ class Composer:
         d_s, d_t, d_i, _ = G.parts
         z[:, :d_s] = z[:1, :d_s]                                   # shared, time-independent
         z[:, d_s + d_t:d_s + d_t + d_i] = z[:1, d_s + d_t:d_s + d_t + d_i]  # each track's time-independent
-        rolls = G.generate(z.to(self.device), threshold=self.threshold).cpu()   # (n, tracks, time, pitch)
+        rolls = G.generate(z.to(self.device), threshold=self.threshold, monophonic=self.monophonic).cpu()
         piece = torch.cat(list(rolls), dim=1)
         return piece[:, :int(bars) * G.steps_per_bar]
 

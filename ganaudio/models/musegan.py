@@ -24,7 +24,9 @@ Binarisation
     estimator of BinaryMuseGAN's deterministic binary neurons), so the critic
     judges exactly what a user gets. In eval mode the generator returns
     probabilities either way; :meth:`Generator.generate` thresholds them
-    (``threshold=0.5``), which is what composing uses.
+    (``threshold=0.5``), which is what composing uses, and can keep only the
+    most probable pitch per step in tracks that sing one note at a time
+    (``monophonic``; the chorale model's four voices).
 Discriminator
     Over the whole phrase: a convolutional bar encoder (tracks as channels, time
     and pitch halved per stage) beside a chroma stream (each track's 12 pitch
@@ -236,11 +238,32 @@ class Generator(nn.Module):
         return prob
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, *, threshold: float = 0.5) -> torch.Tensor:
-        """Binary rolls ``(B, tracks, bars * steps, pitch)`` (float 0/1): cells whose probability exceeds ``threshold``."""
+    def generate(self, z: torch.Tensor, *, threshold: float = 0.5, monophonic=False) -> torch.Tensor:
+        """Binary rolls ``(B, tracks, bars * steps, pitch)`` (float 0/1) from latents ``(B, latent_dim)``.
+
+        A cell sounds where its probability exceeds ``threshold`` (MuseGAN's hard
+        thresholding). ``monophonic`` (a bool, or one per track) keeps only the most
+        probable pitch of each step in those tracks (e.g. the voices of a chorale).
+
+        Examples
+        --------
+        >>> G = Generator(n_tracks=4, n_bars=4, steps_per_bar=16, n_pitches=56).eval()
+        >>> roll = G.generate(torch.randn(1, G.latent_dim), monophonic=True)
+        >>> int(roll.sum(-1).max()) <= 1
+        True
+        """
         if not 0.0 < threshold < 1.0:
             raise ParameterError(f"threshold must lie in (0, 1), got {threshold!r}")
-        return (torch.sigmoid(self.logits(z)) > threshold).float()
+        mono = [bool(monophonic)] * self.n_tracks if isinstance(monophonic, bool) else [bool(m) for m in monophonic]
+        if len(mono) != self.n_tracks:
+            raise ParameterError(f"monophonic needs one flag per track ({self.n_tracks}), got {monophonic!r}")
+        prob = torch.sigmoid(self.logits(z))
+        out = (prob > threshold).float()
+        if any(mono):
+            top = F.one_hot(prob.argmax(-1), self.n_pitches).to(out.dtype)
+            mask = torch.tensor(mono, device=out.device)[:, None, None]
+            out = torch.where(mask, out * top, out)
+        return out
 
 
 class Discriminator(nn.Module):

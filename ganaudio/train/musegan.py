@@ -14,6 +14,7 @@ import logging
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ganaudio.data.phrases import PhraseDataset
@@ -23,8 +24,8 @@ from ganaudio.presets.musegan import MuseGANPreset
 from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["MuseGANTrainer", "build_musegan_trainer", "export_musegan", "load_musegan", "phrase_layout",
-           "quality_table", "train_musegan"]
+__all__ = ["MuseGANTrainer", "build_musegan_trainer", "export_musegan", "load_musegan", "monophonic_tracks",
+           "phrase_layout", "quality_table", "train_musegan"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,26 @@ def phrase_layout(data: str | os.PathLike) -> dict:
                         f"run `ganaudio prepare midi` first") from None
 
 
+def monophonic_tracks(data: str | os.PathLike, *, max_phrases: int = 2000, tolerance: float = 0.01) -> list[bool]:
+    """Per track: does it sing one note at a time in the data (at most ``tolerance`` of its sounding steps hold chords)?
+
+    Read from up to ``max_phrases`` evenly spaced phrases. Composing decodes such tracks monophonically.
+
+    Examples
+    --------
+    >>> monophonic_tracks("data/chorales/phrases")  # doctest: +SKIP
+    [True, True, True, True]
+    """
+    dataset = PhraseDataset(data)
+    if len(dataset) == 0:
+        raise DataError(f"{data} holds no phrases")
+    picks = np.unique(np.linspace(0, len(dataset) - 1, min(max_phrases, len(dataset))).astype(int))
+    on = torch.stack([dataset[int(i)] for i in picks]) > 0                     # (n, tracks, time, pitch)
+    per_step = on.sum(-1)
+    sounding, chords = (per_step > 0).sum((0, 2)), (per_step > 1).sum((0, 2))
+    return [bool(c <= tolerance * max(int(s), 1)) for s, c in zip(sounding.tolist(), chords.tolist())]
+
+
 class MuseGANTrainer(GANTrainer):
     """:class:`GANTrainer` logging no auxiliary-classifier figures and writing MIDI samples.
 
@@ -77,7 +98,8 @@ class MuseGANTrainer(GANTrainer):
 
         self.G_ema.eval()
         z = torch.randn(self.n_samples, self.G_ema.latent_dim, generator=torch.Generator().manual_seed(self.seed))
-        rolls = self.G_ema.generate(z.to(self.device), threshold=self.threshold).cpu()
+        rolls = self.G_ema.generate(z.to(self.device), threshold=self.threshold,
+                                    monophonic=self.layout.get("monophonic", False)).cpu()
         folder = self.out_dir / "samples" / f"step_{self.step:08d}"
         lay = self.layout
         for k, roll in enumerate(rolls):
@@ -104,6 +126,7 @@ def build_musegan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
         Weights, data split (by piece), batch order and latents.
     """
     layout = phrase_layout(data)
+    layout["monophonic"] = monophonic_tracks(data)
     dataset = PhraseDataset(data, split=preset.split, seed=seed)
     if len(dataset) < 2:
         raise DataError(f"{data}: only {len(dataset)} phrase(s) in split {preset.split!r}; a GAN needs many")
@@ -184,11 +207,13 @@ def load_musegan(path: str | os.PathLike, *, device: str | torch.device = "cpu",
     return generator.to(device).eval(), config
 
 
-def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, notes: dict | None = None) -> Path:
+def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, notes: dict | None = None,
+                   monophonic: list[bool] | None = None) -> Path:
     """Write a small model folder (EMA generator weights + config.json) from a training checkpoint.
 
-    ``notes`` (JSON-able) is stored under ``"recipe"`` in the config. Written into a
-    temporary folder and renamed, so ``out_dir`` is complete or absent.
+    ``notes`` (JSON-able) is stored under ``"recipe"`` in the config; ``monophonic`` (one flag
+    per track, see :func:`monophonic_tracks`) replaces the checkpoint's decoding flags. Written
+    into a temporary folder and renamed, so ``out_dir`` is complete or absent.
     """
     import shutil
     import tempfile
@@ -200,6 +225,10 @@ def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *,
     config["data"] = {k: v for k, v in config.get("data", {}).items() if k != "root"}
     if notes is not None:
         config["recipe"] = notes
+    if monophonic is not None:
+        if len(monophonic) != generator.n_tracks:
+            raise ParameterError(f"monophonic needs one flag per track ({generator.n_tracks}), got {monophonic!r}")
+        config["layout"] = {**config["layout"], "monophonic": [bool(m) for m in monophonic]}
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -239,7 +268,10 @@ def quality_table(model_dir: str | os.PathLike | None, data_dir: str | os.PathLi
     Returns
     -------
     dict
-        ``{"real": roll_metrics, "fake": roll_metrics, "table": markdown str, "settings": {...}}``.
+        ``{"real": roll_metrics, "fake": roll_metrics, "table": markdown str, "settings": {...}}``:
+        ``fake`` decoded as the composer decodes (monophonic voices where the model's layout says
+        so); ``fake_threshold`` and ``table_threshold`` the same latents with plain thresholding
+        in every track (MuseGAN's hard thresholding), present only when those differ.
 
     Examples
     --------
@@ -261,14 +293,23 @@ def quality_table(model_dir: str | os.PathLike | None, data_dir: str | os.PathLi
     if not keep:
         raise DataError(f"{data_dir}: no phrase with transposition in {shifts}")
     real = torch.stack([data[i] for i in keep]) > 0
-    fake = torch.cat([composer.phrases(min(batch_size, n_phrases - s), seed=seed + s)
-                      for s in range(0, n_phrases, batch_size)])
+
+    def generated(monophonic):
+        return torch.cat([composer.phrases(min(batch_size, n_phrases - s), seed=seed + s, monophonic=monophonic)
+                          for s in range(0, n_phrases, batch_size)])
+
+    fake = generated(None)
     spb = layout["steps_per_beat"]
     min_steps = qn_min_steps if qn_min_steps is not None else (max(1, spb // 2) if spb < 8 else None)
     grid = {"steps_per_bar": layout["steps_per_bar"], "steps_per_beat": spb, "pitch_offset": layout["pitch_offset"],
-                "track_names": layout["names"], "is_drum": layout["is_drum"], "min_steps": min_steps}
+            "track_names": layout["names"], "is_drum": layout["is_drum"], "min_steps": min_steps}
     real_m, fake_m = roll_metrics(real.numpy(), **grid), roll_metrics(fake.numpy(), **grid)
-    return {"real": real_m, "fake": fake_m, "table": metrics_table(real_m, fake_m),
-            "settings": {"model": str(composer.path), "data": str(data_dir), "real_phrases": len(keep),
+    extra = {}
+    if any(composer.monophonic):
+        plain = roll_metrics(generated(False).numpy(), **grid)
+        extra = {"fake_threshold": plain, "table_threshold": metrics_table(real_m, plain)}
+    return {"real": real_m, "fake": fake_m, "table": metrics_table(real_m, fake_m), **extra,
+            "settings": {"model": str(composer.path), "data": str(data_dir), "monophonic": composer.monophonic,
+                         "real_phrases": len(keep),
                          "generated_phrases": int(n_phrases), "seed": seed, "qn_min_steps": min_steps,
                          "threshold": composer.threshold, "shifts": list(shifts)}}

@@ -27,12 +27,12 @@ nice -n 10 "$PY" - "$WORK" <<'PY'
 import json, sys
 from pathlib import Path
 from ganaudio.train.checkpoint import latest_checkpoint
-from ganaudio.train.musegan import export_musegan, quality_table
+from ganaudio.train.musegan import export_musegan, monophonic_tracks, quality_table
 work = Path(sys.argv[1])
 ckpt = latest_checkpoint(work / "run" / "checkpoints")
-out = export_musegan(ckpt, "ganaudio/assets/musegan_chorales",
+out = export_musegan(ckpt, "ganaudio/assets/musegan_chorales", monophonic=monophonic_tracks(work / "phrases"),
                      notes={"recipe": "recipes/musegan_chorales/train.sh", "checkpoint_step": int(ckpt.name[5:])})
 result = quality_table(out, work / "phrases", n_phrases=1000, seed=0)
 (work / "quality.json").write_text(json.dumps({k: v for k, v in result.items()}, indent=1))
-print(result["table"])
+print(result["table"]); print(result.get("table_threshold", ""))
 PY

@@ -86,3 +86,10 @@ def test_help_has_examples():
     for cmd in (["compose", "--help"], ["train", "musegan", "--help"]):
         result = CliRunner().invoke(main, cmd)
         assert result.exit_code == 0 and "Examples:" in result.output
+
+
+def test_compose_render_without_a_synth_model_fails_cleanly(tiny_model, tmp_path):  # noqa: F811
+    out, wav = tmp_path / "x.mid", tmp_path / "x.wav"
+    result = _compose("--model", tiny_model, "-o", out, "--render", wav, "--synth-model", tmp_path / "no_synth")
+    assert result.exit_code == 2 and result.output.startswith("Error:"), result.output
+    assert not out.exists() and not wav.exists()

@@ -83,3 +83,17 @@ def test_bad_discriminator_input():
         Discriminator(n_tracks=4, n_bars=2, steps_per_bar=10, n_pitches=20, steps_per_beat=4, pitch_offset=40)
     with pytest.raises(ParameterError, match="pitch_offset"):
         Discriminator(n_tracks=4, n_bars=2, steps_per_bar=16, n_pitches=20, steps_per_beat=4, pitch_offset=-1)
+
+
+def test_monophonic_decoding_keeps_the_top_pitch_per_step():
+    G = Generator(n_tracks=3, n_bars=1, steps_per_bar=8, n_pitches=12, **SMALL).eval()
+    z = torch.randn(6, G.latent_dim)
+    plain = G.generate(z, threshold=0.3)
+    mono = G.generate(z, threshold=0.3, monophonic=[True, False, True])
+    assert torch.equal(mono[:, 1], plain[:, 1])
+    assert int(mono[:, [0, 2]].sum(-1).max()) <= 1 and bool((mono <= plain).all())
+    top = G(z).argmax(-1)                                              # (B, tracks, time)
+    kept = plain.gather(-1, top[..., None]).squeeze(-1)
+    assert torch.equal(mono[:, 0].sum(-1), kept[:, 0])                 # the top pitch survives wherever it sounded
+    with pytest.raises(ParameterError, match="one flag per track"):
+        G.generate(z, monophonic=[True])

@@ -9,7 +9,13 @@ from click.testing import CliRunner
 from ganaudio.errors import CheckpointError, DataError, ParameterError
 from ganaudio.presets.musegan import MUSEGAN_PRESETS, apply_musegan_overrides, load_musegan_preset
 from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint
-from ganaudio.train.musegan import build_musegan_trainer, export_musegan, phrase_layout, quality_table
+from ganaudio.train.musegan import (
+    build_musegan_trainer,
+    export_musegan,
+    monophonic_tracks,
+    phrase_layout,
+    quality_table,
+)
 from tests.musegan_fixtures import TINY, phrase_folder, tiny_model  # noqa: F401  (fixtures)
 
 
@@ -30,6 +36,7 @@ def test_cli_two_step_smoke(phrase_folder, tmp_path):  # noqa: F811
     assert ckpt.name == "step_00000002"
     config, states = load_checkpoint(ckpt)
     assert config["family"] == "musegan" and config["layout"]["names"] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert config["layout"]["monophonic"] == [True] * 4  # the fixture's voices sing one note at a time
     assert config["generator"]["n_pitches"] == 36 and config["generator"]["steps_per_bar"] == 16
     assert {"generator", "generator_ema", "discriminator"} <= set(states)
     lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
@@ -55,12 +62,20 @@ def test_resume_repeats_the_uninterrupted_run(phrase_folder, tmp_path):  # noqa:
         other.fit(4, resume=True)
 
 
-def test_export_and_quality_table(tiny_model, phrase_folder):  # noqa: F811
+def test_export_and_quality_table(tiny_model, phrase_folder, tmp_path):  # noqa: F811
     config = json.loads((tiny_model / "config.json").read_text())
     assert "discriminator" not in config and "root" not in config["data"]
     _, states = load_checkpoint(tiny_model)
     assert set(states) == {"generator_ema"}
+    assert monophonic_tracks(phrase_folder) == [True] * 4
+    plain = export_musegan(tiny_model, tmp_path / "plain", monophonic=[False] * 4)
+    assert json.loads((plain / "config.json").read_text())["layout"]["monophonic"] == [False] * 4
+    assert "table_threshold" not in quality_table(plain, phrase_folder, n_phrases=2)
+    with pytest.raises(ParameterError, match="one flag per track"):
+        export_musegan(tiny_model, tmp_path / "bad", monophonic=[True])
     result = quality_table(tiny_model, phrase_folder, n_phrases=5, batch_size=2)
+    assert result["fake"]["metrics"]["polyphony_rate"]["Soprano"] in (0.0, None)  # voices decoded one pitch a step
+    assert "table_threshold" in result and result["settings"]["monophonic"] == [True] * 4
     assert result["settings"]["generated_phrases"] == 5 and result["settings"]["qn_min_steps"] == 2
     assert result["real"]["phrases"] == 6 and result["fake"]["phrases"] == 5
     assert result["real"]["metrics"]["empty_bar_rate"]["Soprano"] == 0.0

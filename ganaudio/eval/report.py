@@ -92,7 +92,8 @@ def plot_metric_bars(report: dict) -> Figure:
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, (key, value) in zip(axes, items):
         names = [n for n in ("real", "generated") if value[n] is not None]
-        ax.bar(names, [value[n] for n in names], color=["tab:blue" if n == "real" else "tab:orange" for n in names])
+        ax.bar(["real (floor)" if n == "real" else n for n in names], [value[n] for n in names],
+               color=["tab:blue" if n == "real" else "tab:orange" for n in names])
         ax.set_title(f"{LABELS.get(key, key)}\n({BETTER[value['better']]} is better)", fontsize=8)
         ax.tick_params(labelsize=8)
     for ax in axes[len(items):]:

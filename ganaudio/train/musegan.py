@@ -236,6 +236,8 @@ def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *,
         save_file({f"generator_ema.{k}": v.contiguous() for k, v in generator.state_dict().items()},
                   str(tmp / "model.safetensors"), metadata={"format": "pt"})
         (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        for file in tmp.iterdir():
+            os.chmod(file, 0o644)
         os.chmod(tmp, 0o755)
         if out_dir.exists():
             shutil.rmtree(out_dir)

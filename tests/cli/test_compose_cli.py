@@ -93,3 +93,18 @@ def test_compose_render_without_a_synth_model_fails_cleanly(tiny_model, tmp_path
     result = _compose("--model", tiny_model, "-o", out, "--render", wav, "--synth-model", tmp_path / "no_synth")
     assert result.exit_code == 2 and result.output.startswith("Error:"), result.output
     assert not out.exists() and not wav.exists()
+
+
+@pytest.mark.slow
+def test_compose_render_plays_each_track(tiny_model, tmp_path):  # noqa: F811
+    from ganaudio.api import bundled_models
+
+    if "gansynth_tiny" not in bundled_models():
+        pytest.skip("the bundled GANSynth model is not in this checkout")
+    import soundfile as sf
+
+    out, wav = tmp_path / "x.mid", tmp_path / "x.wav"
+    result = _compose("--model", tiny_model, "--bars", 1, "-o", out, "--render", wav, "--timbres", "1,2")
+    assert result.exit_code == 0, result.output
+    audio, rate = sf.read(wav)
+    assert abs(len(audio) / rate - 4 * 60 / 100) < 0.5 and abs(audio).max() > 0.01   # one bar at 100 qpm

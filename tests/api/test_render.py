@@ -119,3 +119,18 @@ def test_per_program_timbres(synth):
     assert corr(seg_a, expect_a) > 0.99 and corr(seg_b, expect_b) > 0.99
     with pytest.raises(ParameterError, match="schedule"):
         synth.render(pm, timbres=[a, b], schedule="program")
+
+
+def test_demo_midi_matches_its_script(samples_dir):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_demo_midi", samples_dir / "make_demo_midi.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    order = lambda notes: sorted(notes, key=lambda n: (round(n.start, 3), n.pitch))  # noqa: E731
+    made = order(script.prelude().instruments[0].notes)
+    committed = order(pretty_midi.PrettyMIDI(str(samples_dir / "bach_prelude.mid")).instruments[0].notes)
+    assert len(made) == len(committed) == 128
+    for a, b in zip(made, committed):
+        assert (a.pitch, a.velocity) == (b.pitch, b.velocity)
+        assert a.start == pytest.approx(b.start, abs=2e-3) and a.end == pytest.approx(b.end, abs=2e-3)

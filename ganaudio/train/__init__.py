@@ -10,11 +10,14 @@ from ganaudio.train.checkpoint import (
 from ganaudio.train.distributed import DistInfo, init_distributed
 from ganaudio.train.engine import GANTrainer
 from ganaudio.train.gansynth import build_gansynth_trainer, generate_notes, load_gansynth, train_gansynth
+from ganaudio.train.vocoder import VocoderTrainer, build_vocoder_trainer, train_vocoder
 
 __all__ = [
     "DistInfo",
     "GANTrainer",
+    "VocoderTrainer",
     "build_gansynth_trainer",
+    "build_vocoder_trainer",
     "generate_notes",
     "load_gansynth",
     "init_distributed",
@@ -24,4 +27,5 @@ __all__ = [
     "load_train_state",
     "save_checkpoint",
     "train_gansynth",
+    "train_vocoder",
 ]

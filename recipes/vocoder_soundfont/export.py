@@ -36,6 +36,7 @@ def main() -> None:
     bundled["recipe"] = "recipes/vocoder_soundfont (Bach chorales through FluidR3_GM, 7 GM programs)"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=args.out.parent, prefix=f".{args.out.name}."))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a bundled model must be readable by all
     save_file(weights, str(tmp / "model.safetensors"), metadata={"format": "pt"})
     (tmp / "config.json").write_text(json.dumps(bundled, indent=2, sort_keys=True) + "\n")
     if args.out.exists():

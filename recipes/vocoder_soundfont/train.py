@@ -15,6 +15,7 @@ import time
 
 import torch
 
+from ganaudio.presets import parse_assignments
 from ganaudio.presets.vocoder import load_vocoder_preset
 from ganaudio.train.vocoder import build_vocoder_trainer
 
@@ -31,11 +32,14 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a preset setting (e.g. disc_start=3000); generator and discriminator "
+                             "settings must stay those of the run being resumed")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.threads)
     began = time.monotonic()
-    preset = load_vocoder_preset(args.preset)
+    preset = load_vocoder_preset(args.preset, overrides=parse_assignments(args.assignments))
     trainer = build_vocoder_trainer(args.data, args.out, preset, seed=args.seed, progress=False)
     if args.resume:
         trainer.resume()

@@ -79,8 +79,8 @@ def compose_cmd(model, bars, seed, output, qpm, render_path, timbres, synth_mode
     """Compose a multitrack MIDI piece with a MuseGAN model (Bach-chorale SATB by default).
 
     Tracks keep their names and programs (Soprano, Alto, Tenor, Bass, choir aahs).
-    A piece longer than the model's 4-bar phrase chains phrases that share the
-    style latents.
+    A piece longer than the model's phrase (4 bars for the chorale model) chains
+    phrases that share the style latents. The same seed writes the same file.
 
     \b
     Examples:

@@ -15,6 +15,8 @@ Examples
 
 __version__ = "0.1.0"  # first, so submodules may import it
 
+import importlib
+
 from ganaudio.errors import (
     AudioFileError,
     CheckpointError,
@@ -22,11 +24,34 @@ from ganaudio.errors import (
     GanAudioError,
     MidiFileError,
     ParameterError,
+    TrainingError,
 )
 from ganaudio.functional.pianoroll import midi_to_roll, roll_to_midi
 from ganaudio.io import load_audio, peak_normalize, resample, save_audio
 from ganaudio.representations import CQT, IF, STFT, IFMel, Mel, Normalizer, PianoRoll
 from ganaudio.vocoders import make_vocoder
+
+# Models, training and evaluation load on first use, so `import ganaudio` stays light.
+_LAZY = {
+    "load": "ganaudio.api", "Synth": "ganaudio.api", "bundled_models": "ganaudio.api",
+    "Timbre": "ganaudio.synth", "Constant": "ganaudio.synth", "Drift": "ganaudio.synth",
+    "PerProgram": "ganaudio.synth",
+    "load_composer": "ganaudio.compose", "Composer": "ganaudio.compose",
+    "load_evaluator": "ganaudio.eval", "notes_report": "ganaudio.eval", "frechet_distance": "ganaudio.eval",
+    "inception_score": "ganaudio.eval",
+    "GANTrainer": "ganaudio.train", "train_gansynth": "ganaudio.train", "load_gansynth": "ganaudio.train",
+    "generate_notes": "ganaudio.train",
+    "load_preset": "ganaudio.presets", "GANSynthPreset": "ganaudio.presets",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ganaudio' has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",
@@ -36,6 +61,7 @@ __all__ = [
     "MidiFileError",
     "CheckpointError",
     "DataError",
+    "TrainingError",
     "load_audio",
     "save_audio",
     "resample",
@@ -50,4 +76,5 @@ __all__ = [
     "Normalizer",
     "PianoRoll",
     "make_vocoder",
+    *_LAZY,
 ]

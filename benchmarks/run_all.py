@@ -41,13 +41,14 @@ def main() -> None:
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     names = [n for n in args.only.split(",") if n]
-    sections = previous_sections(args.output)
+    sections: dict[str, str] = {}
     for name in names:
         if not (HERE / f"{name}.py").is_file():
             print(f"skipping {name}: benchmarks/{name}.py does not exist", flush=True)
             continue
         print(f"running {name} ...", flush=True)
         sections[name] = importlib.import_module(name).run().rstrip("\n") + "\n"
+    sections = {**previous_sections(args.output), **sections}  # read now: another run may have written meanwhile
     order = BENCHMARKS + sorted(set(sections) - set(BENCHMARKS))
     body = "".join(f"<!-- bench:{n} -->\n{sections[n]}<!-- /bench:{n} -->\n" for n in order if n in sections)
     header = [

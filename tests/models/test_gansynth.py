@@ -97,5 +97,5 @@ def test_presets_build_models(name):
         assert G.base == (16, 2) and p.representation().n_mels == 1024 and p.latent_dim == 256
     else:
         x = G(torch.randn(2, p.latent_dim), torch.tensor([0, p.n_pitches - 1]))
-        assert x.shape == (2, 2, 128, 32)
+        assert x.shape == (2, 2, 512, 32) and G.base == (16, 1)
         assert D(x, torch.tensor([0, 1]))[1].shape == (2, p.n_pitches)

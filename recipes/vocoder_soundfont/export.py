@@ -39,6 +39,8 @@ def main() -> None:
     tmp.chmod(0o755)  # mkdtemp makes it private; a bundled model must be readable by all
     save_file(weights, str(tmp / "model.safetensors"), metadata={"format": "pt"})
     (tmp / "config.json").write_text(json.dumps(bundled, indent=2, sort_keys=True) + "\n")
+    for file in tmp.iterdir():
+        file.chmod(0o644)
     if args.out.exists():
         shutil.rmtree(args.out)
     tmp.rename(args.out)

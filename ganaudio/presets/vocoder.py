@@ -62,6 +62,7 @@ class VocoderPreset:
     disc_start: int = 0  # steps of reconstruction losses only before the adversarial ones join
     # ---- optimisation
     segment_length: int = 8192  # samples per training example (a multiple of the hop)
+    min_rms: float = 1e-3  # segments quieter than this (-60 dBFS) are left out; 0 keeps silence in the data
     batch_size: int = 16
     steps: int = 100_000
     g_lr: float = 2e-4

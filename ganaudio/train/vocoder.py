@@ -200,7 +200,8 @@ def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     dist = dist or dist_utils.DistInfo(device=torch.device(device))
     rep = preset.representation()
     segments, summary = load_audio_segments(data, sample_rate=preset.sample_rate,
-                                            segment_length=preset.segment_length, progress=progress and dist.is_main)
+                                            segment_length=preset.segment_length, min_rms=preset.min_rms,
+                                            progress=progress and dist.is_main)
     log.info("%d segments (%.0f s) from %d files", summary["segments"], summary["seconds"], summary["files"])
     torch.manual_seed(seed)
     G = preset.build_generator()

@@ -42,6 +42,8 @@ _LAZY = {
     "GANTrainer": "ganaudio.train", "train_gansynth": "ganaudio.train", "load_gansynth": "ganaudio.train",
     "generate_notes": "ganaudio.train",
     "load_preset": "ganaudio.presets", "GANSynthPreset": "ganaudio.presets",
+    "GANVocoder": "ganaudio.vocoders", "load_vocoder": "ganaudio.vocoders", "bundled_vocoders": "ganaudio.vocoders",
+    "train_vocoder": "ganaudio.train", "load_vocoder_preset": "ganaudio.presets",
 }
 
 

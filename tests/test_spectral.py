@@ -211,3 +211,11 @@ def test_config_round_trip():
 def test_bad_parameters(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
+
+
+def test_stft_after_inference_mode_still_differentiable():
+    with torch.inference_mode():
+        F.stft(torch.randn(4000), n_fft=384, hop_length=96)  # caches the window
+    y = torch.randn(4000, requires_grad=True)
+    F.stft(y, n_fft=384, hop_length=96).abs().sum().backward()
+    assert y.grad is not None and torch.isfinite(y.grad).all()

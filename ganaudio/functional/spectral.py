@@ -47,7 +47,11 @@ def _check_fft(n_fft: int, hop_length: int, win_length: int | None) -> int:
 
 @functools.lru_cache(maxsize=32)
 def _window(win_length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    return torch.hann_window(win_length, periodic=True, dtype=dtype, device=device)
+    # Cached for the whole process: never an inference tensor, or the first
+    # call under torch.inference_mode() (the synth) would break later autograd
+    # through stft (training a vocoder in the same process).
+    with torch.inference_mode(False):
+        return torch.hann_window(win_length, periodic=True, dtype=dtype, device=device)
 
 
 def _as_waveform(y: torch.Tensor) -> torch.Tensor:

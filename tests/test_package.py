@@ -20,4 +20,6 @@ def test_unknown_name_is_an_attribute_error():
 
 def test_import_does_not_load_models_or_training():
     code = "import sys, ganaudio; print(any(m in sys.modules for m in ('ganaudio.api', 'ganaudio.train')))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # last line: pyfluidsynth (imported by pretty_midi) may print where it found its library
+    assert out.strip().splitlines()[-1] == "False"

@@ -2,7 +2,8 @@
 
 One command rebuilds the table:
 
-    GANAUDIO_NOTES=data/notes .venv/bin/python benchmarks/run_all.py --only quality
+    GANAUDIO_NOTES=data/notes GANAUDIO_CHORALES=data/chorales/phrases \
+        .venv/bin/python benchmarks/run_all.py --only quality
 
 Every folder under ganaudio/assets/ is a bundled model; its ``config.json``
 names its family, and ``ROWS[family]`` scores it. A family without an entry
@@ -99,7 +100,28 @@ def gansynth_rows(path: Path, config: dict) -> list[str]:
     return rows
 
 
-ROWS = {"evaluator": evaluator_rows, "gansynth": gansynth_rows}
+def musegan_rows(path: Path, config: dict) -> list[str]:
+    """MuseGAN's metrics per track beside the chorale phrases it learned from ($GANAUDIO_CHORALES)."""
+    data = Path(os.environ.get("GANAUDIO_CHORALES", REPO / "data" / "chorales" / "phrases"))
+    if not (data / "index.json").is_file():
+        return [f"| {path.name} | not scored: set GANAUDIO_CHORALES to the phrase folder of "
+                f"recipes/musegan_chorales (not found: {data}) | | |"]
+    from ganaudio.train.musegan import quality_table
+
+    started = time.perf_counter()
+    result = quality_table(path, data, n_phrases=1000, seed=0)
+    rows = []
+    for line in result["table"].splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4:
+            metric, track, real, fake = cells
+            rows.append(f"| {path.name} | {metric}, {track} | {fake} | {real} |")
+    rows.append(f"| {path.name} | seconds to compose 1,000 phrases and score them | "
+                f"{time.perf_counter() - started:.0f} | |")
+    return rows
+
+
+ROWS = {"evaluator": evaluator_rows, "gansynth": gansynth_rows, "musegan": musegan_rows}
 
 
 def run() -> str:

@@ -39,13 +39,13 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import os
 import typing
 from pathlib import Path
 
 from ganaudio.errors import ParameterError
+from ganaudio.presets._overrides import replace_checked
 
 __all__ = ["PRESETS", "GANSynthPreset", "apply_overrides", "load_preset", "parse_assignments"]
 
@@ -158,46 +158,6 @@ TINY = GANSynthPreset(
 PRESETS: dict[str, GANSynthPreset] = {"paper": PAPER, "tiny": TINY}
 
 
-def _coerce(name: str, annotation, value):
-    """Convert a parsed YAML/JSON/CLI value to the field's declared type, or raise ParameterError."""
-    hint = typing.get_type_hints(GANSynthPreset)[name]
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    optional = type(None) in args
-    if value is None:
-        if optional:
-            return None
-        raise ParameterError(f"{name} cannot be null")
-    base = next((a for a in args if a is not type(None)), hint) if optional or origin is typing.Union else hint
-    if typing.get_origin(base) is tuple:
-        if isinstance(value, (str, int, float)):
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            raise ParameterError(f"{name} must be a list, got {value!r}")
-        item = typing.get_args(base)[0]
-        return tuple(_scalar(name, item, v) for v in value)
-    return _scalar(name, base, value)
-
-
-def _scalar(name: str, kind, value):
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        raise ParameterError(f"{name} must be true or false, got {value!r}")
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
-            raise ParameterError(f"{name} must be a whole number, got {value!r}")
-        return int(value)
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParameterError(f"{name} must be a number, got {value!r}")
-        return float(value)
-    if kind is str:
-        if not isinstance(value, str):
-            raise ParameterError(f"{name} must be a string, got {value!r}")
-        return value
-    raise ParameterError(f"{name}: unsupported type {kind}")  # pragma: no cover
-
-
 def apply_overrides(preset: GANSynthPreset, overrides: dict) -> GANSynthPreset:
     """Return ``preset`` with ``overrides`` (``{field: value}``) applied and type-checked.
 
@@ -211,17 +171,7 @@ def apply_overrides(preset: GANSynthPreset, overrides: dict) -> GANSynthPreset:
     >>> apply_overrides(PRESETS["tiny"], {"batch_size": 8, "g_channels": [32, 16, 8]}).batch_size
     8
     """
-    if not isinstance(overrides, dict):
-        raise ParameterError(f"overrides must be a mapping of field names to values, got {type(overrides).__name__}")
-    fields = {f.name for f in dataclasses.fields(GANSynthPreset)}
-    changes = {}
-    for key, value in overrides.items():
-        if key not in fields:
-            near = difflib.get_close_matches(str(key), sorted(fields), n=3)
-            hint = f"; did you mean {', '.join(near)}?" if near else f"; fields are {sorted(fields)}"
-            raise ParameterError(f"unknown GANSynth setting {key!r}{hint}")
-        changes[key] = _coerce(key, None, value)
-    return dataclasses.replace(preset, **changes)
+    return replace_checked(preset, overrides, what="GANSynth")
 
 
 def read_config_file(path: str | os.PathLike) -> dict:

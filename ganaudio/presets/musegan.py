@@ -20,12 +20,11 @@ bundled Bach chorale model, recipes/musegan_chorales).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
-import typing
 
 from ganaudio.errors import ParameterError
 from ganaudio.models.musegan import BINARIZE_MODES
+from ganaudio.presets._overrides import replace_checked
 
 __all__ = ["MUSEGAN_PRESETS", "MuseGANPreset", "apply_musegan_overrides", "load_musegan_preset"]
 
@@ -113,42 +112,6 @@ TINY = MuseGANPreset(
 MUSEGAN_PRESETS: dict[str, MuseGANPreset] = {"full": FULL, "tiny": TINY}
 
 
-def _coerce(name: str, value):
-    hint = typing.get_type_hints(MuseGANPreset)[name]
-    args = typing.get_args(hint)
-    if value is None:
-        if type(None) in args:
-            return None
-        raise ParameterError(f"{name} cannot be null")
-    base = next((a for a in args if a is not type(None)), hint) if type(None) in args else hint
-    if typing.get_origin(base) is tuple:
-        value = [value] if isinstance(value, (int, float, str)) else value
-        if not isinstance(value, (list, tuple)):
-            raise ParameterError(f"{name} must be a list, got {value!r}")
-        return tuple(_scalar(name, typing.get_args(base)[0], v) for v in value)
-    return _scalar(name, base, value)
-
-
-def _scalar(name: str, kind, value):
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ParameterError(f"{name} must be true or false, got {value!r}")
-        return value
-    if isinstance(value, bool) and kind in (int, float):
-        raise ParameterError(f"{name} must be a number, got {value!r}")
-    if kind is int:
-        if not isinstance(value, (int, float)) or float(value) != int(value):
-            raise ParameterError(f"{name} must be a whole number, got {value!r}")
-        return int(value)
-    if kind is float:
-        if not isinstance(value, (int, float)):
-            raise ParameterError(f"{name} must be a number, got {value!r}")
-        return float(value)
-    if not isinstance(value, str):
-        raise ParameterError(f"{name} must be a string, got {value!r}")
-    return value
-
-
 def apply_musegan_overrides(preset: MuseGANPreset, overrides: dict) -> MuseGANPreset:
     """``preset`` with ``overrides`` (``{field: value}``) applied and type-checked.
 
@@ -162,17 +125,7 @@ def apply_musegan_overrides(preset: MuseGANPreset, overrides: dict) -> MuseGANPr
     >>> apply_musegan_overrides(MUSEGAN_PRESETS["tiny"], {"batch_size": 4, "g_channels": [16, 8]}).g_channels
     (16, 8)
     """
-    if not isinstance(overrides, dict):
-        raise ParameterError(f"overrides must be a mapping of field names to values, got {type(overrides).__name__}")
-    fields = {f.name for f in dataclasses.fields(MuseGANPreset)}
-    changes = {}
-    for key, value in overrides.items():
-        if key not in fields:
-            near = difflib.get_close_matches(str(key), sorted(fields), n=3)
-            hint = f"; did you mean {', '.join(near)}?" if near else f"; fields are {sorted(fields)}"
-            raise ParameterError(f"unknown MuseGAN setting {key!r}{hint}")
-        changes[key] = _coerce(key, value)
-    return dataclasses.replace(preset, **changes)
+    return replace_checked(preset, overrides, what="MuseGAN")
 
 
 def load_musegan_preset(name: str = "tiny", *, config_file: str | os.PathLike | None = None,

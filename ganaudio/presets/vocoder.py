@@ -11,14 +11,13 @@ multiply to the hop is refused with a clear error when the model is built.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
-import typing
 
 from ganaudio.errors import ParameterError
 from ganaudio.models.hifigan import HIFIGAN_PRESETS
 from ganaudio.models.vocos import VOCOS_PRESETS
-from ganaudio.presets.gansynth import _scalar, read_config_file
+from ganaudio.presets._overrides import replace_checked
+from ganaudio.presets.gansynth import read_config_file
 
 __all__ = ["VOCODER_PRESETS", "VocoderPreset", "load_vocoder_preset"]
 
@@ -140,24 +139,6 @@ VOCODER_PRESETS: dict[str, VocoderPreset] = {
 }
 
 
-def _coerce(name: str, hint, value):
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if type(None) in args:
-        if value is None:
-            return None
-        hint = next(a for a in args if a is not type(None))
-        origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if value is None:
-        raise ParameterError(f"{name} cannot be null")
-    if origin is tuple:
-        if isinstance(value, (str, int, float)):
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            raise ParameterError(f"{name} must be a list, got {value!r}")
-        return tuple(_coerce(name, args[0], v) for v in value)
-    return _scalar(name, hint, value)
-
-
 def apply_vocoder_overrides(preset: VocoderPreset, overrides: dict) -> VocoderPreset:
     """``preset`` with ``{field: value}`` applied and type-checked.
 
@@ -166,15 +147,7 @@ def apply_vocoder_overrides(preset: VocoderPreset, overrides: dict) -> VocoderPr
     >>> apply_vocoder_overrides(VOCODER_PRESETS["vocos"], {"sample_rate": 22050}).sample_rate
     22050
     """
-    hints = typing.get_type_hints(VocoderPreset)
-    changes = {}
-    for key, value in overrides.items():
-        if key not in hints:
-            near = difflib.get_close_matches(str(key), sorted(hints), n=3)
-            raise ParameterError(f"unknown vocoder setting {key!r}"
-                                 + (f"; did you mean {', '.join(near)}?" if near else f"; fields are {sorted(hints)}"))
-        changes[key] = _coerce(key, hints[key], value)
-    return dataclasses.replace(preset, **changes)
+    return replace_checked(preset, overrides, what="vocoder")
 
 
 def load_vocoder_preset(name: str = "vocos", *, config_file: str | os.PathLike | None = None,

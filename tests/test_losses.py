@@ -82,3 +82,18 @@ def test_feature_matching():
 def test_unknown_loss_name():
     with pytest.raises(ParameterError, match="hinge"):
         L.adversarial_losses("wasserstein-gp")
+
+
+def test_mode_seeking_loss_ratio_ceiling_and_gradient():
+    z_a, z_b = torch.zeros(3, 8), torch.ones(3, 8)
+    near, far = torch.zeros(3, 2, 4), torch.full((3, 2, 4), 0.25)
+    assert float(L.mode_seeking_loss(near, far, z_a, z_b, eps=0.0)) == pytest.approx(4.0)
+    assert float(L.mode_seeking_loss(near, far, z_a, z_b, ceiling=0.1, eps=0.0)) == pytest.approx(10.0)
+    moving = far.clone().requires_grad_(True)
+    L.mode_seeking_loss(near, moving, z_a, z_b).backward()
+    assert (moving.grad < 0).all()                     # lowering the loss moves the outputs apart
+    capped = far.clone().requires_grad_(True)
+    L.mode_seeking_loss(near, capped, z_a, z_b, ceiling=0.1).backward()
+    assert torch.count_nonzero(capped.grad) == 0       # past the ceiling there is no push
+    with pytest.raises(ParameterError, match="equal-shape"):
+        L.mode_seeking_loss(near, far[:2], z_a, z_b)

@@ -89,6 +89,8 @@ class GANSynthPreset:
     drift_weight: float = 1e-3
     aux_weight: float = 10.0
     aux_fake_in_d: bool = True
+    mode_seeking_weight: float = 0.0
+    mode_seeking_ceiling: float = 1.0
     ema_decay: float = 0.999
     steps: int = 1_000_000
     max_bad_steps: int = 20

@@ -60,6 +60,11 @@ class GANTrainer:
     loss : {"nonsaturating", "hinge", "wgan", "lsgan"}
     gp_weight, r1_weight, drift_weight, aux_weight : float
         WGAN-GP, R1 (applied as ``r1_weight / 2 * R1``), ProGAN drift and AC-GAN weights; 0 turns one off.
+    mode_seeking_weight, mode_seeking_ceiling : float
+        MSGAN's mode-seeking term against mode collapse (0 = off): the generator
+        batch's second half repeats the first half's labels with fresh latents,
+        and :func:`ganaudio.losses.mode_seeking_loss` of the pairs is added to
+        the generator loss, each pair's output/latent distance ratio capped at the ceiling.
     r1_every : int
         Lazy R1 (StyleGAN2): apply it every this many steps, scaled up by the same factor.
     aux_fake_in_d : bool
@@ -87,7 +92,7 @@ class GANTrainer:
                  n_examples: int, out_dir, batch_size: int, g_lr: float, d_lr: float,
                  betas: tuple[float, float] = (0.0, 0.99), loss: str = "hinge", gp_weight: float = 0.0,
                  r1_weight: float = 0.0, r1_every: int = 1, drift_weight: float = 0.0, aux_weight: float = 1.0,
-                 aux_fake_in_d: bool = False, ema_decay: float = 0.999, max_bad_steps: int = 20,
+                 mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"), aux_fake_in_d: bool = False, ema_decay: float = 0.999, max_bad_steps: int = 20,
                  mixed_precision: bool = True, log_every: int = 10, sample_every: int = 1000,
                  checkpoint_every: int = 1000, keep_checkpoints: int = 3, checkpoint_config: dict | None = None,
                  sample_fn: SampleFn | None = None, seed: int = 0, device: str | torch.device = "cpu",
@@ -106,7 +111,9 @@ class GANTrainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=tuple(map(float, betas)))
         self.d_adv, self.g_adv = losses.adversarial_losses(loss)
         self.batch_fn, self.n_examples, self.batch_size = batch_fn, int(n_examples), int(batch_size)
-        self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight))
+        self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight),
+                            ms=float(mode_seeking_weight))
+        self.ms_ceiling = float(mode_seeking_ceiling)
         if r1_every < 1:
             raise ParameterError(f"r1_every must be >= 1, got {r1_every}")
         self.r1_every = int(r1_every)
@@ -195,13 +202,21 @@ class GANTrainer:
 
         # ---------------- generator step
         z = torch.randn(B, latent, generator=gen).to(self.device)
+        half = B // 2 if w["ms"] else 0
+        if half:  # pairs (i, half + i) share a label and differ in latent
+            labels = torch.cat([labels[:half], labels[:half], labels[2 * half:]])
         self.D.requires_grad_(False)
         try:
             with self._autocast():
-                fake_score, fake_logits = self.D(self.G(z, labels), labels)
+                fake = self.G(z, labels)
+                fake_score, fake_logits = self.D(fake, labels)
             g_adv = self.g_adv(fake_score.float())
             g_aux = losses.aux_classifier_loss(fake_logits, labels)
             g_loss = g_adv + w["aux"] * g_aux
+            if half:
+                metrics["ms"] = losses.mode_seeking_loss(fake[:half], fake[half:2 * half], z[:half],
+                                                         z[half:2 * half], ceiling=self.ms_ceiling)
+                g_loss = g_loss + w["ms"] * metrics["ms"]
             metrics.update(g_adv=g_adv, g_aux=g_aux, g_loss=g_loss,
                            aux_acc_fake=(fake_logits.argmax(dim=1) == labels).float().mean())
             self.opt_g.zero_grad(set_to_none=True)

@@ -304,19 +304,29 @@ class GANTrainer:
         """Start from the weights of a model folder that has no optimizer state (a bundled model).
 
         Generator, discriminator and EMA weights and the step count come from
-        ``path``; the optimizers start fresh. This is how a run continues on a
-        machine that has only the committed weights. Returns the step.
+        ``path``; the optimizers start fresh. A folder with one generator gives
+        it to both the generator and its EMA; a folder without discriminator
+        weights (an exported vocoder) leaves the discriminator freshly
+        initialised. This is how a run continues on a machine that has only
+        the committed weights. Returns the step.
         """
         config, states = load_checkpoint(path)
-        for key, module in (("generator", self.G), ("discriminator", self.D)):
+        checked = [("generator", self.G)] + ([("discriminator", self.D)] if "discriminator" in states else [])
+        for key, module in checked:
             if config.get(key) != module.config():
                 raise CheckpointError(f"{path} was saved with {key} {config.get(key)}, but this run builds "
                                       f"{module.config()}; use the same settings")
         for name, module in self.modules().items():
             source = name if name in states else "generator" if name == "generator_ema" else None
+            if name == "discriminator" and source is None:
+                log.info("%s has no discriminator weights; the discriminator starts fresh", path)
+                continue
             if source not in states:
                 raise CheckpointError(f"{path}/model.safetensors has no {name} weights")
-            module.load_state_dict(states[source])
+            try:
+                module.load_state_dict(states[source])
+            except RuntimeError as exc:
+                raise CheckpointError(f"{path}: {name} weights do not fit ({str(exc).splitlines()[0]})") from None
         self.step = int(config.get("step", 0))
         log.info("initialised from %s at step %d (fresh optimizer state)", path, self.step)
         return self.step

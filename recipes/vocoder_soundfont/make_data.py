@@ -35,12 +35,18 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--midi", type=Path, default=None, help="chorale MIDI folder (default: export from music21)")
     parser.add_argument("--sample-rate", type=int, default=16000)
+    parser.add_argument("--extra-programs", type=int, nargs="*", default=(),
+                        help="more GM programs for the training set (not the test programs)")
     args = parser.parse_args()
 
     midi_dir = args.midi or args.out / "midi"
     if args.midi is None:
         export_bach_chorales(midi_dir, workers=2)
-    splits = {"train": ([midi_dir / f"{p}.mid" for p in TRAIN_PIECES], TRAIN_PROGRAMS),
+    clash = sorted(set(args.extra_programs) & set(TEST_PROGRAMS))
+    if clash:
+        parser.error(f"--extra-programs {clash} are held-out test programs")
+    train_programs = tuple(dict.fromkeys(TRAIN_PROGRAMS + tuple(args.extra_programs)))
+    splits = {"train": ([midi_dir / f"{p}.mid" for p in TRAIN_PIECES], train_programs),
               "test": ([midi_dir / f"{p}.mid" for p in TEST_PIECES], TEST_PROGRAMS)}
     manifest = {}
     for split, (files, programs) in splits.items():

@@ -32,6 +32,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init-from", default=None, metavar="MODEL_DIR",
+                        help="start a new run from a model folder's generator and step (e.g. "
+                             "ganaudio/assets/vocoder_16k); the discriminators and optimisers start fresh")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                         help="override a preset setting (e.g. disc_start=3000); generator and discriminator "
                              "settings must stay those of the run being resumed")
@@ -41,8 +44,12 @@ def main() -> None:
     began = time.monotonic()
     preset = load_vocoder_preset(args.preset, overrides=parse_assignments(args.assignments))
     trainer = build_vocoder_trainer(args.data, args.out, preset, seed=args.seed, progress=False)
+    if args.resume and args.init_from:
+        parser.error("--resume and --init-from exclude each other")
     if args.resume:
         trainer.resume()
+    elif args.init_from:
+        trainer.init_from(args.init_from)
     budget, per_chunk = args.minutes * 60, 0.0
     while trainer.step < preset.steps:
         elapsed = time.monotonic() - began

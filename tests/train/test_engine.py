@@ -205,3 +205,18 @@ def test_mode_seeking_term_pairs_labels_and_pushes_latents_apart(note_folder, tm
     # the generator loss minus the adversarial and auxiliary parts is exactly the weighted term
     assert metrics["g_loss"] == pytest.approx(metrics["g_adv"] + tr.weights["aux"] * metrics["g_aux"] + metrics["ms"],
                                               rel=1e-5)
+
+
+def test_init_from_generator_only_folder_keeps_a_fresh_discriminator(note_folder, tmp_path, cache_dir):  # noqa: F811
+    first = trainer(note_folder, tmp_path / "a", cache_dir)
+    first.fit(2)
+    config = {"generator": first.G.config(), "family": "gansynth"}   # an exported model: EMA generator only
+    folder = save_checkpoint(tmp_path / "export", step=2, modules={"generator": first.G_ema}, config=config)
+    second = trainer(note_folder, tmp_path / "b", cache_dir, seed=1)
+    fresh_d = {k: v.clone() for k, v in second.D.state_dict().items()}
+    assert second.init_from(folder) == 2
+    for key, value in first.G_ema.state_dict().items():
+        assert torch.equal(second.G.state_dict()[key], value) and torch.equal(second.G_ema.state_dict()[key], value)
+    assert all(torch.equal(second.D.state_dict()[k], v) for k, v in fresh_d.items())
+    second.fit(3)
+    assert second.step == 3

@@ -155,6 +155,23 @@ class GANTrainer:
         norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
         return bool(torch.isfinite(torch.stack(norms).sum())) if norms else True
 
+    def guarded_update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, module: torch.nn.Module) -> bool:
+        """Backpropagate ``loss`` into ``module``, average its gradients across processes and step ``optimizer``.
+
+        Nothing is stepped, and False is returned, when the loss or any
+        gradient is NaN or inf on any process (every process then agrees to
+        skip); subclasses' steps call this and then :meth:`_bad_step`.
+        """
+        optimizer.zero_grad(set_to_none=True)
+        ok = dist_utils.all_true(bool(torch.isfinite(loss)), self.dist)
+        if ok:
+            loss.backward()
+            dist_utils.average_gradients(module.parameters(), self.dist)
+            ok = dist_utils.all_true(self._finite_grads(module), self.dist)
+        if ok:
+            optimizer.step()
+        return ok
+
     # ------------------------------------------------------------------ one step
     def train_step(self, step: int) -> dict:
         """One discriminator update then one generator update; returns the step's metrics."""
@@ -189,15 +206,7 @@ class GANTrainer:
         if w["drift"]:
             d_loss = d_loss + w["drift"] * losses.drift_penalty(real_score)
         metrics["d_loss"] = d_loss
-        self.opt_d.zero_grad(set_to_none=True)
-        d_ok = dist_utils.all_true(bool(torch.isfinite(d_loss)), self.dist)
-        if d_ok:
-            d_loss.backward()
-            dist_utils.average_gradients(self.D.parameters(), self.dist)
-            d_ok = dist_utils.all_true(self._finite_grads(self.D), self.dist)
-        if d_ok:
-            self.opt_d.step()
-        else:
+        if not self.guarded_update(d_loss, self.opt_d, self.D):
             return self._bad_step(step, "discriminator", metrics)
 
         # ---------------- generator step
@@ -219,17 +228,11 @@ class GANTrainer:
                 g_loss = g_loss + w["ms"] * metrics["ms"]
             metrics.update(g_adv=g_adv, g_aux=g_aux, g_loss=g_loss,
                            aux_acc_fake=(fake_logits.argmax(dim=1) == labels).float().mean())
-            self.opt_g.zero_grad(set_to_none=True)
-            g_ok = dist_utils.all_true(bool(torch.isfinite(g_loss)), self.dist)
-            if g_ok:
-                g_loss.backward()
-                dist_utils.average_gradients(self.G.parameters(), self.dist)
-                g_ok = dist_utils.all_true(self._finite_grads(self.G), self.dist)
+            g_ok = self.guarded_update(g_loss, self.opt_g, self.G)
         finally:
             self.D.requires_grad_(True)
         if not g_ok:
             return self._bad_step(step, "generator", metrics)
-        self.opt_g.step()
         self._update_ema()
         self.bad_steps = 0
         return {k: float(v.detach()) for k, v in metrics.items()}

@@ -145,15 +145,8 @@ class VocoderTrainer(GANTrainer):
             with self._autocast():
                 d_loss = self._adversarial_d(self.D(real), self.D(fake.detach()))
             metrics["d_loss"] = d_loss
-            self.opt_d.zero_grad(set_to_none=True)
-            d_ok = dist_utils.all_true(bool(torch.isfinite(d_loss)), self.dist)
-            if d_ok:
-                d_loss.backward()
-                dist_utils.average_gradients(self.D.parameters(), self.dist)
-                d_ok = dist_utils.all_true(self._finite_grads(self.D), self.dist)
-            if not d_ok:
+            if not self.guarded_update(d_loss, self.opt_d, self.D):
                 return self._bad_step(step, "discriminator", metrics)
-            self.opt_d.step()
 
         # ---------------- generator step
         metrics["mel_l1"] = self._mel_loss(fake, real)
@@ -169,17 +162,11 @@ class VocoderTrainer(GANTrainer):
                                              in zip(real_out, fake_out)]).sum()
                 g_loss = g_loss + w["adv"] * metrics["g_adv"] + w["fm"] * metrics["fm"]
             metrics["g_loss"] = g_loss
-            self.opt_g.zero_grad(set_to_none=True)
-            g_ok = dist_utils.all_true(bool(torch.isfinite(g_loss)), self.dist)
-            if g_ok:
-                g_loss.backward()
-                dist_utils.average_gradients(self.G.parameters(), self.dist)
-                g_ok = dist_utils.all_true(self._finite_grads(self.G), self.dist)
+            g_ok = self.guarded_update(g_loss, self.opt_g, self.G)
         finally:
             self.D.requires_grad_(True)
         if not g_ok:
             return self._bad_step(step, "generator", metrics)
-        self.opt_g.step()
         self._update_ema()
         self.bad_steps = 0
         return {k: float(v.detach()) for k, v in metrics.items()}

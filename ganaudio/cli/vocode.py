@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.cli.common import check_training_run, device_option, resolve_device, training_options
 from ganaudio.cli.train import train
 from ganaudio.errors import AudioFileError, ParameterError
 
@@ -125,20 +125,11 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
 @train.command("vocoder")
 @click.option("--data", "data", required=True, type=click.Path(exists=True),
               help="Folder of audio files (searched recursively), e.g. SoundFont renders from `ganaudio prepare`.")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Run folder (checkpoints, samples, metrics).")
-@click.option("--preset", default="vocos", show_default=True,
-              type=click.Choice(["small", "v1", "v2", "v3", "vocos", "vocos-base"]),
-              help="Generator: HiFi-GAN small/v1/v2/v3, or Vocos-style (STFT head, the fast one).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="YAML or JSON file of settings overriding the preset.")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override one setting, e.g. --set sample_rate=22050 --set n_mels=100 (repeatable).")
-@click.option("--steps", type=int, default=None, help="Total steps to reach (default: the preset's).")
-@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint in --out, same step and RNG state.")
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda (cuda:N); torchrun for several GPUs.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and batch order.")
-@click.option("--show-config", is_flag=True, help="Print the resolved settings as JSON and exit.")
-def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, device, seed, show_config) -> None:
+@training_options(("small", "v1", "v2", "v3", "vocos", "vocos-base"), default="vocos",
+                  preset_help="Generator: HiFi-GAN small/v1/v2/v3, or Vocos-style (STFT head, the fast one).",
+                  set_example="--set sample_rate=22050 --set n_mels=100")
+def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, device, seed, show_config,
+                quiet) -> None:
     """Train a mel vocoder (HiFi-GAN or Vocos generator; MPD + multi-resolution STFT discriminators).
 
     \b
@@ -152,14 +143,11 @@ def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, devi
     from ganaudio.train.vocoder import train_vocoder
 
     settings = load_vocoder_preset(preset, config_file=config_file, overrides=parse_assignments(assignments))
-    if show_config:
-        click.echo(json.dumps(settings.to_dict(), indent=2))
+    if not check_training_run(settings, show_config=show_config, steps=steps, device=device):
         return
-    if steps is not None and steps < 1:
-        raise click.BadParameter(f"must be >= 1, got {steps}", param_hint="--steps")
-    resolve_device(device)
     settings.build_generator()  # a hop / upsampling mismatch fails here, before the data is read
-    metrics = train_vocoder(data, out, settings, steps=steps, resume=resume, seed=seed, device=device)
+    metrics = train_vocoder(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
+                            progress=not quiet)
     if metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("mel_l1", "stft", "d_loss", "g_adv") if k in metrics))

@@ -1,0 +1,323 @@
+"""CycleGAN timbre transfer on the shared GAN engine: two audio folders -> log-mel crops -> :class:`CycleGANTrainer`.
+
+:class:`CycleGANTrainer` reuses :class:`GANTrainer`'s checkpoints, exact resume,
+data-parallel gradient averaging, generator EMA, NaN-step skipping and
+logging, and replaces only its step (CycleGAN's losses, discriminator step
+first): ``G`` holds both generators (``a2b``, ``b2a``), ``D`` both PatchGAN
+discriminators. Unlike CycleGAN there is no pool of past fakes: every step is
+then a function of the weights and ``(seed, step)`` alone, which keeps resume exact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganaudio.errors import DataError
+from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators
+from ganaudio.presets.cyclegan import CycleGANPreset
+from ganaudio.train import distributed as dist_utils
+from ganaudio.train.engine import GANTrainer
+
+__all__ = ["CycleGANTrainer", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops", "train_cyclegan"]
+
+log = logging.getLogger(__name__)
+
+
+class MelCrops:
+    """Log-mel spectrograms of every file in a folder and the start frames of their non-silent crops.
+
+    Attributes
+    ----------
+    mels : list of torch.Tensor ``(n_mels, frames)``
+        Raw log-mel power (``Mel.encode`` units), one per file.
+    crops : torch.Tensor long ``(n_crops, 2)``
+        ``(file index, start frame)`` of each crop of ``crop_frames`` frames.
+    summary : dict
+        ``files``, ``crops``, ``seconds``, ``quiet`` (crops left out).
+    """
+
+    def __init__(self, mels: list[torch.Tensor], crops: torch.Tensor, crop_frames: int, summary: dict):
+        self.mels, self.crops, self.crop_frames, self.summary = mels, crops, crop_frames, summary
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def batch(self, indices: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        """Crops ``indices``, each shifted right by its offset (clamped to its file): ``(B, 1, n_mels, crop_frames)``."""
+        out = []
+        for i, shift in zip(indices.tolist(), offsets.tolist()):
+            f, start = self.crops[i].tolist()
+            mel = self.mels[f]
+            start = min(start + shift, mel.shape[-1] - self.crop_frames)
+            out.append(mel[:, start: start + self.crop_frames])
+        return torch.stack(out).unsqueeze(1)
+
+    def spread(self, n: int) -> torch.Tensor:
+        """Up to ``n`` crops spread evenly over the data: ``(n, 1, n_mels, crop_frames)``."""
+        n = min(n, len(self))
+        return self.batch(torch.linspace(0, len(self) - 1, n).long(), torch.zeros(n, dtype=torch.long))
+
+
+def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int, crop_stride: int,
+                   min_rms: float = 1e-3, progress: bool = True) -> MelCrops:
+    """Every audio file under ``data`` (resampled, mono) as log-mel, with the non-silent crops listed.
+
+    Parameters
+    ----------
+    data : path-like
+        Folder searched recursively for audio files (or one file).
+    representation : ganaudio.representations.Mel
+    crop_frames, crop_stride : int
+        Frames per crop and between crop starts.
+    min_rms : float
+        Crops whose waveform RMS is below this are left out.
+
+    Raises
+    ------
+    DataError
+        If ``data`` is missing, holds no audio, or no crop is loud and long enough.
+    """
+    from tqdm.auto import tqdm
+
+    from ganaudio.data.segments import AUDIO_EXTENSIONS
+    from ganaudio.io import load_audio
+
+    root = Path(data)
+    if not root.exists():
+        raise DataError(f"domain folder {str(root)!r} does not exist")
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
+                                                  if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+    if not files:
+        raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
+    rep, hop = representation, representation.hop_length
+    mels, crops, quiet, seconds = [], [], 0, 0.0
+    for path in tqdm(files, unit="file", desc=f"loading {root.name}", disable=not progress):
+        y, _ = load_audio(path, sample_rate=rep.sample_rate)
+        seconds += len(y) / rep.sample_rate
+        n_frames = rep.frames_for(len(y))
+        if n_frames < crop_frames:
+            continue
+        starts = np.arange(0, n_frames - crop_frames + 1, crop_stride)
+        power = np.concatenate([np.asarray(y, np.float64) ** 2, np.zeros(crop_frames * hop)])
+        cum = np.concatenate([[0.0], np.cumsum(power)])
+        rms = np.sqrt((cum[(starts + crop_frames) * hop] - cum[starts * hop]) / (crop_frames * hop))
+        loud = starts[rms >= min_rms]
+        quiet += int(len(starts) - len(loud))
+        if len(loud):
+            crops += [(len(mels), int(s)) for s in loud]
+            mels.append(rep.encode(torch.from_numpy(y))[0])
+    if not crops:
+        raise DataError(f"{root}: no crop of {crop_frames} frames ({crop_frames * hop / rep.sample_rate:.2f} s) "
+                        f"above RMS {min_rms} in {len(files)} file(s)")
+    summary = {"files": len(files), "crops": len(crops), "quiet": quiet, "seconds": round(seconds, 1)}
+    return MelCrops(mels, torch.tensor(crops, dtype=torch.long), crop_frames, summary)
+
+
+class CycleGANTrainer(GANTrainer):
+    """GANTrainer whose step is CycleGAN's: adversarial, cycle-consistency and identity losses both ways.
+
+    Parameters
+    ----------
+    generator : CycleGANGenerators
+    discriminator : CycleGANDiscriminators
+    batch_fn : callable
+        ``(indices (B,), generator) -> (a (B, 1, n_mels, frames), b (B, 1, n_mels, frames))``, normalised:
+        ``indices`` pick domain A's crops; B's crops and any random crop shifts are drawn from
+        ``generator`` (seeded by ``(seed, step, rank)``, so a step is reproducible).
+    cycle_weight, identity_weight : float
+    **engine
+        :class:`GANTrainer`'s keyword arguments (``loss`` picks the adversarial loss).
+    """
+
+    def __init__(self, generator, discriminator, *, cycle_weight: float = 10.0, identity_weight: float = 5.0,
+                 **engine):
+        super().__init__(generator, discriminator, **engine)
+        self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
+
+    def train_step(self, step: int) -> dict:
+        """One update of both discriminators, then one of both generators."""
+        a, b = self.batch_fn(self._indices(step), self._step_generator(step, salt=1))
+        a, b = a.to(self.device, non_blocking=True), b.to(self.device, non_blocking=True)
+        G, D = self.G, self.D
+        with self._autocast():
+            fake_b, fake_a = G(a, "a2b").float(), G(b, "b2a").float()
+
+        # ---------------- discriminator step (on detached fakes)
+        with self._autocast():
+            d_a = self.d_adv(D(a, "a").float(), D(fake_a.detach(), "a").float())
+            d_b = self.d_adv(D(b, "b").float(), D(fake_b.detach(), "b").float())
+        d_loss = 0.5 * (d_a + d_b)
+        metrics = {"d_a": d_a, "d_b": d_b, "d_loss": d_loss}
+        if not self.guarded_update(d_loss, self.opt_d, self.D):
+            return self._bad_step(step, "discriminator", metrics)
+
+        # ---------------- generator step
+        self.D.requires_grad_(False)
+        try:
+            with self._autocast():
+                g_adv = self.g_adv(D(fake_b, "b").float()) + self.g_adv(D(fake_a, "a").float())
+                cycle = (G(fake_b, "b2a").float() - a).abs().mean() + (G(fake_a, "a2b").float() - b).abs().mean()
+                g_loss = g_adv + self.cycle_weight * cycle
+                metrics.update(g_adv=g_adv, cycle=cycle)
+                if self.identity_weight:
+                    identity = (G(b, "a2b").float() - b).abs().mean() + (G(a, "b2a").float() - a).abs().mean()
+                    g_loss = g_loss + self.identity_weight * identity
+                    metrics["identity"] = identity
+            metrics["g_loss"] = g_loss
+            g_ok = self.guarded_update(g_loss, self.opt_g, self.G)
+        finally:
+            self.D.requires_grad_(True)
+        if not g_ok:
+            return self._bad_step(step, "generator", metrics)
+        self._update_ema()
+        self.bad_steps = 0
+        return {k: float(v.detach()) for k, v in metrics.items()}
+
+
+def build_cyclegan_trainer(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out: str | os.PathLike,
+                           preset: CycleGANPreset, *, seed: int = 0, device: str | torch.device = "cpu",
+                           progress: bool = True, dist: dist_utils.DistInfo | None = None,
+                           tensorboard: bool = True) -> CycleGANTrainer:
+    """Everything a CycleGAN run needs, ready for ``trainer.fit(preset.steps, resume=...)``.
+
+    Raises
+    ------
+    DataError
+        If a domain folder is missing or holds no loud crop.
+    """
+    from ganaudio.transfer.cyclegan import _crossfade_convert, _vocode
+
+    dist = dist or dist_utils.DistInfo(device=torch.device(device))
+    rep = preset.representation()
+    show = progress and dist.is_main
+    data = [load_mel_crops(d, representation=rep, crop_frames=preset.crop_frames, crop_stride=preset.crop_stride,
+                           min_rms=preset.min_rms, progress=show) for d in (domain_a, domain_b)]
+    for name, crops in zip("AB", data):
+        log.info("domain %s: %d crops from %d files (%.0f s)", name, len(crops), crops.summary["files"],
+                 crops.summary["seconds"])
+    frames = torch.cat([d.spread(256).flatten() for d in data])  # normalisation statistics
+    mean, std = float(frames.mean()), float(frames.std().clamp_min(1e-3))
+    names = list(preset.domain_names) or [Path(domain_a).resolve().name, Path(domain_b).resolve().name]
+    if names[0] == names[1]:
+        names = [f"{names[0]}_a", f"{names[1]}_b"]
+    torch.manual_seed(seed)
+    G = CycleGANGenerators(**preset.generator_kwargs())
+    D = CycleGANDiscriminators(**preset.discriminator_kwargs())
+    crops_a, crops_b = data
+    shift = max(1, preset.crop_stride)
+
+    def batch_fn(indices: torch.Tensor, generator: torch.Generator):
+        b_idx = torch.randint(len(crops_b), (len(indices),), generator=generator)
+        a = crops_a.batch(indices, torch.randint(shift, (len(indices),), generator=generator))
+        b = crops_b.batch(b_idx, torch.randint(shift, (len(indices),), generator=generator))
+        return (a - mean) / std, (b - mean) / std
+
+    held = _held_example(crops_a, rep, preset.sample_seconds), _held_example(crops_b, rep, preset.sample_seconds)
+    voc_cache: dict = {}
+
+    def sample_fn(generator, step):
+        out = {}
+        for (name, direction), mel in zip((("a2b", "a2b"), ("b2a", "b2a")), held):
+            converted = _crossfade_convert(generator, (mel - mean) / std, direction=direction, chunk_frames=256,
+                                           overlap_frames=32) * std + mean
+            n = rep.samples_for(mel.shape[-1])
+            out[f"{name}_input"] = (_vocode(mel, rep, "auto", cache=voc_cache, length=n), rep.sample_rate)
+            out[name] = (_vocode(converted, rep, "auto", cache=voc_cache, length=n), rep.sample_rate)
+        return out
+
+    config = {
+        "family": "cyclegan",
+        "representation": rep.config(),
+        "normalization": {"mean": mean, "std": std},
+        "domain_names": names,
+        "preset": preset.to_dict(),
+        "data": {"domain_a": {"root": str(Path(domain_a).resolve()), **crops_a.summary},
+                 "domain_b": {"root": str(Path(domain_b).resolve()), **crops_b.summary}, "seed": seed},
+    }
+    return CycleGANTrainer(
+        G, D, cycle_weight=preset.cycle_weight, identity_weight=preset.identity_weight, loss=preset.loss,
+        batch_fn=batch_fn, n_examples=len(crops_a), out_dir=out, batch_size=preset.batch_size, g_lr=preset.g_lr,
+        d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), ema_decay=preset.ema_decay,
+        max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
+        sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
+        keep_checkpoints=preset.keep_checkpoints, checkpoint_config=config, sample_fn=sample_fn, seed=seed,
+        device=device, dist=dist, progress=progress, tensorboard=tensorboard,
+    )
+
+
+def _held_example(crops: MelCrops, rep, seconds: float) -> torch.Tensor:
+    """A fixed stretch of the first loud crop's file (up to ``seconds``): ``(n_mels, frames)``."""
+    f, start = crops.crops[0].tolist()
+    frames = max(crops.crop_frames, int(seconds * rep.sample_rate / rep.hop_length))
+    return crops.mels[f][:, start: start + frames].clone()
+
+
+def train_cyclegan(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out: str | os.PathLike,
+                   preset: CycleGANPreset, *, steps: int | None = None, resume: bool = False, seed: int = 0,
+                   device: str = "cpu", progress: bool = True, tensorboard: bool = True) -> dict:
+    """Train (or resume) a CycleGAN between two audio folders; torchrun makes it data-parallel.
+
+    Returns the last logged metrics (``d_loss``, ``g_adv``, ``cycle``, ``identity``, ``g_loss``, ``step``...).
+
+    Examples
+    --------
+    >>> from ganaudio.presets.cyclegan import load_cyclegan_preset
+    >>> train_cyclegan("data/piano", "data/violin", "runs/p2v", load_cyclegan_preset("tiny"))  # doctest: +SKIP
+    """
+    dist = dist_utils.init_distributed(device)
+    try:
+        trainer = build_cyclegan_trainer(domain_a, domain_b, out, preset, seed=seed, device=dist.device,
+                                         progress=progress, dist=dist, tensorboard=tensorboard)
+        return trainer.fit(steps or preset.steps, resume=resume)
+    finally:
+        dist_utils.shutdown(dist)
+
+
+def export_cyclegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, half: bool = False,
+                    notes: dict | None = None) -> Path:
+    """Write a small model folder (EMA generators + config.json) from a checkpoint or run folder.
+
+    ``half`` stores float16 weights (loaded back as float32); ``notes`` (JSON-able) goes under
+    ``"recipe"``. Written into a temporary folder and renamed, so ``out_dir`` is complete or absent.
+
+    Examples
+    --------
+    >>> export_cyclegan("runs/p2v", "models/piano2violin", half=True)  # doctest: +SKIP
+    """
+    import shutil
+    import tempfile
+
+    from safetensors.torch import save_file
+
+    from ganaudio.transfer.cyclegan import load_cyclegan
+
+    model = load_cyclegan(checkpoint)
+    config = {k: v for k, v in model.config.items() if k != "discriminator"}
+    config["data"] = {k: ({kk: vv for kk, vv in v.items() if kk != "root"} if isinstance(v, dict) else v)
+                      for k, v in config.get("data", {}).items()}
+    if notes is not None:
+        config["recipe"] = notes
+    dtype = torch.float16 if half else torch.float32
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        save_file({f"generator_ema.{k}": v.to(dtype).contiguous() for k, v in model.generator.state_dict().items()},
+                  str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        for file in tmp.iterdir():
+            os.chmod(file, 0o644)
+        os.chmod(tmp, 0o755)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir

@@ -161,7 +161,7 @@ class HiFiGANGenerator(nn.Module):
         """Constructor arguments, JSON-able."""
         return dict(self._config)
 
-    def remove_weight_norm(self) -> "HiFiGANGenerator":
+    def remove_weight_norm(self) -> HiFiGANGenerator:
         """Fold every weight norm into a plain weight (for inference: faster, same output). Returns self."""
         from torch.nn.utils import parametrize
 

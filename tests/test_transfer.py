@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import ganaudio
+from ganaudio.api import model_path
 from ganaudio.cli import main
 from ganaudio.errors import ParameterError
 from ganaudio.eval.timbre import pitch_agreement
@@ -140,3 +141,46 @@ def test_cli_bad_timbre_and_output(violin, tmp_path):
         assert result.exit_code == 2 and message in result.output, result.output
     result = run("transfer", violin, "-o", tmp_path / "out.mp4")
     assert result.exit_code == 2 and "must end in" in result.output
+
+
+@pytest.fixture(scope="module")
+def cyclegan_run(tmp_path_factory) -> Path:
+    """A CycleGAN trained for 2 steps (sine tones <-> square waves) through its training API."""
+    pytest.importorskip("ganaudio.transfer.cyclegan")
+    from ganaudio.presets.cyclegan import load_cyclegan_preset
+    from ganaudio.train.cyclegan import train_cyclegan
+    from tests.test_cyclegan import TINY, _tone
+
+    root = tmp_path_factory.mktemp("cyclegan")
+    for kind in ("sine", "square"):
+        for i, freq in enumerate((220.0, 330.0)):
+            save_audio(root / kind / f"{i}.wav", _tone(kind, freq, 16000), 16000)
+    train_cyclegan(root / "sine", root / "square", root / "run", load_cyclegan_preset("tiny", overrides=TINY),
+                   steps=2, progress=False, tensorboard=False)
+    return root / "run"
+
+
+def test_cli_cyclegan(cyclegan_run, tmp_path):
+    from ganaudio.transfer.cyclegan import load_cyclegan
+
+    model = load_cyclegan(cyclegan_run)
+    y = np.sin(2 * np.pi * 440 * np.arange(44100) / 44100).astype(np.float32) * 0.3
+    src, out = tmp_path / "tone.wav", tmp_path / "out.wav"
+    save_audio(src, np.stack([y, y]), 44100)  # stereo 44.1 kHz
+    result = run("transfer", src, "-o", out, "--model", cyclegan_run, "--direction", model.domains[1],
+                 "--vocoder", "griffinlim")
+    assert result.exit_code == 0, result.output
+    assert f"{model.domains[0]} -> {model.domains[1]}" in result.output
+    info = audio_info(out)
+    assert info.samplerate == model.sample_rate and abs(info.frames - model.sample_rate) <= 1
+    quiet = tmp_path / "quiet.wav"
+    save_audio(quiet, np.zeros(8000, np.float32), 8000)
+    result = run("transfer", quiet, "-o", out, "--model", cyclegan_run)
+    assert result.exit_code == 0 and "silent" in result.output, result.output
+    assert not np.any(load_audio(out)[0])
+    for extra, message in [(["--direction", "cello"], "direction"),
+                           (["--model", model_path("gansynth_tiny")], "")]:
+        args = ["--model", cyclegan_run, *extra] if extra[0] == "--direction" else extra
+        result = run("transfer", src, "-o", tmp_path / "x.wav", *args)
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+        assert message in result.output and result.output.startswith("Error:")

@@ -14,16 +14,6 @@ METHODS = ("cyclegan", "resynth")
 SILENCE_DB = -60.0
 
 
-def _direction(spec: str, domains) -> str:
-    """``a2b``/``b2a``, or the name of the target domain (``violin``) turned into one of them."""
-    if spec in ("a2b", "b2a"):
-        return spec
-    names = [str(d) for d in domains]
-    if spec in names:
-        return "a2b" if spec == names[1] else "b2a"
-    raise ParameterError(f"--direction {spec!r}: expected a2b, b2a or a target domain of this model ({', '.join(names)})")
-
-
 def _vocoder(spec: str, device):
     if spec in ("auto", "griffinlim"):
         return spec
@@ -48,7 +38,7 @@ def _cyclegan(input_path: Path, *, model: str, direction: str, vocoder: str, dev
     from ganaudio.io import load_audio
 
     transfer = load_cyclegan(model, device=device)
-    way = _direction(direction, transfer.domains)
+    way = transfer.direction(direction)
     y, sr = load_audio(input_path, sample_rate=transfer.sample_rate)
     source, target = transfer.domains if way == "a2b" else transfer.domains[::-1]
     if _silent(y):

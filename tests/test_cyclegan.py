@@ -3,6 +3,7 @@ loading, export, conversion of any length, silence and bad inputs."""
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,3 +233,28 @@ def test_export_and_wrong_family(run, tmp_path):
         load_cyclegan("vocoder_16k")
     with pytest.raises(CheckpointError, match="no CycleGAN model"):
         load_cyclegan(tmp_path / "missing")
+
+
+def test_bundled_piano_to_violin_model_keeps_the_notes():
+    """The shipped cyclegan_piano_violin plays a real piano melody (soprano range) back at its pitches."""
+    pretty_midi = pytest.importorskip("pretty_midi")
+    soundfont = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+    if not soundfont.is_file():
+        pytest.skip("FluidR3_GM is not installed")
+    from ganaudio.eval.timbre import pitch_agreement
+    from ganaudio.io import resample
+    from ganaudio.transfer.cyclegan import load_cyclegan
+
+    model = load_cyclegan("cyclegan_piano_violin")
+    assert model.domains == ("piano", "violin") and model.sample_rate == 16000
+    midi = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    for i, pitch in enumerate((67, 69, 71, 72, 74, 72)):
+        piano.notes.append(pretty_midi.Note(velocity=90, pitch=pitch, start=0.5 * i, end=0.5 * i + 0.45))
+    midi.instruments.append(piano)
+    y = midi.fluidsynth(fs=44100, sf2_path=str(soundfont)).astype(np.float32)
+    y = resample(y, orig_sr=44100, target_sr=16000)
+    y = 0.5 * y / np.abs(y).max()
+    out = model.convert(y, direction="violin", vocoder="griffinlim")
+    assert out.shape == y.shape and np.isfinite(out).all() and np.abs(out).max() > 1e-3
+    assert pitch_agreement(y, out, sample_rate=16000)["agreement"] >= 0.8

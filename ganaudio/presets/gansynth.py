@@ -153,7 +153,8 @@ TINY = GANSynthPreset(
     latent_dim=64, g_channels=(128, 96, 64, 32, 16, 8), d_channels=(128, 96, 64, 32, 16, 8),
     pitch_bias=True, coord=True, projection=True, spectral_profile=True,
     batch_size=16, g_lr=2e-3, d_lr=4e-3, beta1=0.5, loss="hinge", gp_weight=0.0, r1_weight=1.0, r1_every=4,
-    drift_weight=0.0, aux_weight=3.0, aux_fake_in_d=False, ema_decay=0.99, steps=20_000, mixed_precision=True,
+    drift_weight=0.0, aux_weight=3.0, aux_fake_in_d=False, mode_seeking_weight=0.3, mode_seeking_ceiling=0.3,
+    ema_decay=0.99, steps=20_000, mixed_precision=True,
     log_every=10, sample_every=500, checkpoint_every=100, keep_checkpoints=3, sample_pitches=(48, 60, 72),
 )
 

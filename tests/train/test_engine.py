@@ -201,7 +201,7 @@ def test_mode_seeking_term_pairs_labels_and_pushes_latents_apart(note_folder, tm
     tr = trainer(note_folder, tmp_path / "run", cache_dir, mode_seeking_weight=1.0, mode_seeking_ceiling=0.5)
     metrics = tr.train_step(0)
     assert "ms" in metrics and metrics["ms"] >= 1 / 0.5 - 1e-3   # capped ratio: the term never falls below 1/ceiling
-    assert "ms" not in trainer(note_folder, tmp_path / "off", cache_dir).train_step(0)
+    assert "ms" not in trainer(note_folder, tmp_path / "off", cache_dir, mode_seeking_weight=0.0).train_step(0)
     # the generator loss minus the adversarial and auxiliary parts is exactly the weighted term
     assert metrics["g_loss"] == pytest.approx(metrics["g_adv"] + tr.weights["aux"] * metrics["g_aux"] + metrics["ms"],
                                               rel=1e-5)

@@ -37,6 +37,7 @@ __all__ = [
     "load_checkpoint",
     "load_train_state",
     "save_checkpoint",
+    "write_model_folder",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,34 @@ def save_checkpoint(
             shutil.rmtree(old, ignore_errors=True)
     log.info("checkpoint %s", final)
     return final
+
+
+def write_model_folder(out_dir: str | os.PathLike, *, tensors: dict[str, torch.Tensor], config: dict) -> Path:
+    """Write an exported model folder (``model.safetensors`` + ``config.json``) atomically.
+
+    The folder is built beside ``out_dir`` and renamed into place (replacing an
+    old one), so ``out_dir`` is complete or absent; files are world-readable
+    (package data).
+    """
+    from safetensors.torch import save_file
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "model.safetensors"),
+                  metadata={"format": "pt"})
+        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        for file in tmp.iterdir():
+            os.chmod(file, 0o644)
+        os.chmod(tmp, 0o755)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
 
 
 def list_checkpoints(directory: str | os.PathLike) -> list[Path]:

@@ -10,7 +10,6 @@ then a function of the weights and ``(seed, step)`` alone, which keeps resume ex
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -290,11 +289,7 @@ def export_cyclegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *
     --------
     >>> export_cyclegan("runs/p2v", "models/piano2violin", half=True)  # doctest: +SKIP
     """
-    import shutil
-    import tempfile
-
-    from safetensors.torch import save_file
-
+    from ganaudio.train.checkpoint import write_model_folder
     from ganaudio.transfer.cyclegan import load_cyclegan
 
     model = load_cyclegan(checkpoint)
@@ -304,20 +299,5 @@ def export_cyclegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *
     if notes is not None:
         config["recipe"] = notes
     dtype = torch.float16 if half else torch.float32
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        save_file({f"generator_ema.{k}": v.to(dtype).contiguous() for k, v in model.generator.state_dict().items()},
-                  str(tmp / "model.safetensors"), metadata={"format": "pt"})
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
-        for file in tmp.iterdir():
-            os.chmod(file, 0o644)
-        os.chmod(tmp, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    tensors = {f"generator_ema.{k}": v.to(dtype) for k, v in model.generator.state_dict().items()}
+    return write_model_folder(out_dir, tensors=tensors, config=config)

@@ -215,10 +215,7 @@ def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *,
     per track, see :func:`monophonic_tracks`) replaces the checkpoint's decoding flags. Written
     into a temporary folder and renamed, so ``out_dir`` is complete or absent.
     """
-    import shutil
-    import tempfile
-
-    from safetensors.torch import save_file
+    from ganaudio.train.checkpoint import write_model_folder
 
     generator, config = load_musegan(checkpoint)
     config = {k: v for k, v in config.items() if k != "discriminator"}
@@ -229,23 +226,8 @@ def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *,
         if len(monophonic) != generator.n_tracks:
             raise ParameterError(f"monophonic needs one flag per track ({generator.n_tracks}), got {monophonic!r}")
         config["layout"] = {**config["layout"], "monophonic": [bool(m) for m in monophonic]}
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        save_file({f"generator_ema.{k}": v.contiguous() for k, v in generator.state_dict().items()},
-                  str(tmp / "model.safetensors"), metadata={"format": "pt"})
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
-        for file in tmp.iterdir():
-            os.chmod(file, 0o644)
-        os.chmod(tmp, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    tensors = {f"generator_ema.{k}": v for k, v in generator.state_dict().items()}
+    return write_model_folder(out_dir, tensors=tensors, config=config)
 
 
 def quality_table(model_dir: str | os.PathLike | None, data_dir: str | os.PathLike, *, n_phrases: int = 1000,

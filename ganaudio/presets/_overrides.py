@@ -8,7 +8,7 @@ import typing
 
 from ganaudio.errors import ParameterError
 
-__all__ = ["replace_checked"]
+__all__ = ["replace_checked", "resolve_preset"]
 
 
 def replace_checked(preset, overrides: dict, *, what: str):
@@ -23,6 +23,7 @@ def replace_checked(preset, overrides: dict, *, what: str):
 
     Examples
     --------
+    >>> from ganaudio.presets.gansynth import PRESETS
     >>> replace_checked(PRESETS["tiny"], {"batch_size": 8}, what="GANSynth").batch_size
     8
     """
@@ -77,3 +78,25 @@ def _scalar(name: str, kind, value):
             raise ParameterError(f"{name} must be a string, got {value!r}")
         return value
     raise ParameterError(f"{name}: unsupported type {kind}")  # pragma: no cover
+
+
+def resolve_preset(presets: dict, name: str, *, config_file=None, overrides: dict | None = None, what: str = ""):
+    """A named preset, then a YAML/JSON file's settings, then ``overrides`` (later wins), each type-checked.
+
+    The file may name its own base with ``preset:``. ``what`` names the family in
+    errors ("unknown MuseGAN preset ..."); empty for GANSynth's plain "unknown preset".
+
+    Raises
+    ------
+    ParameterError
+        For an unknown preset name, an unknown field or a value of the wrong type.
+    """
+    from ganaudio.presets.gansynth import read_config_file
+
+    file_settings = read_config_file(config_file) if config_file is not None else {}
+    name = file_settings.pop("preset", name)
+    if name not in presets:
+        label = f"{what} preset" if what else "preset"
+        raise ParameterError(f"unknown {label} {name!r}; choose one of {sorted(presets)}")
+    family = what or "GANSynth"
+    return replace_checked(replace_checked(presets[name], file_settings, what=family), overrides or {}, what=family)

@@ -27,7 +27,7 @@ import dataclasses
 import os
 
 from ganaudio.errors import ParameterError
-from ganaudio.presets._overrides import replace_checked
+from ganaudio.presets._overrides import replace_checked, resolve_preset
 
 __all__ = ["CYCLEGAN_PRESETS", "CycleGANPreset", "apply_cyclegan_overrides", "load_cyclegan_preset"]
 
@@ -149,11 +149,4 @@ def load_cyclegan_preset(name: str = "tiny", *, config_file: str | os.PathLike |
     >>> load_cyclegan_preset("tiny", overrides={"domain_names": ["piano", "violin"]}).domain_names
     ('piano', 'violin')
     """
-    from ganaudio.presets.gansynth import read_config_file
-
-    file_settings = read_config_file(config_file) if config_file is not None else {}
-    name = file_settings.pop("preset", name)
-    if name not in CYCLEGAN_PRESETS:
-        raise ParameterError(f"unknown CycleGAN preset {name!r}; choose one of {sorted(CYCLEGAN_PRESETS)}")
-    return apply_cyclegan_overrides(apply_cyclegan_overrides(CYCLEGAN_PRESETS[name], file_settings),
-                                    overrides or {})
+    return resolve_preset(CYCLEGAN_PRESETS, name, config_file=config_file, overrides=overrides, what="CycleGAN")

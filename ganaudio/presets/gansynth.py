@@ -45,7 +45,7 @@ import typing
 from pathlib import Path
 
 from ganaudio.errors import ParameterError
-from ganaudio.presets._overrides import replace_checked
+from ganaudio.presets._overrides import replace_checked, resolve_preset
 
 __all__ = ["PRESETS", "GANSynthPreset", "apply_overrides", "load_preset", "parse_assignments"]
 
@@ -231,9 +231,4 @@ def load_preset(name: str = "tiny", *, config_file: str | os.PathLike | None = N
     >>> load_preset("tiny", overrides={"steps": 10}).steps
     10
     """
-    file_settings = read_config_file(config_file) if config_file is not None else {}
-    name = file_settings.pop("preset", name)
-    if name not in PRESETS:
-        raise ParameterError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    preset = apply_overrides(PRESETS[name], file_settings)
-    return apply_overrides(preset, overrides or {})
+    return resolve_preset(PRESETS, name, config_file=config_file, overrides=overrides)

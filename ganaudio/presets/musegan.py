@@ -24,7 +24,7 @@ import os
 
 from ganaudio.errors import ParameterError
 from ganaudio.models.musegan import BINARIZE_MODES
-from ganaudio.presets._overrides import replace_checked
+from ganaudio.presets._overrides import replace_checked, resolve_preset
 
 __all__ = ["MUSEGAN_PRESETS", "MuseGANPreset", "apply_musegan_overrides", "load_musegan_preset"]
 
@@ -137,10 +137,4 @@ def load_musegan_preset(name: str = "tiny", *, config_file: str | os.PathLike | 
     >>> load_musegan_preset("tiny", overrides={"steps": 10}).steps
     10
     """
-    from ganaudio.presets.gansynth import read_config_file
-
-    file_settings = read_config_file(config_file) if config_file is not None else {}
-    name = file_settings.pop("preset", name)
-    if name not in MUSEGAN_PRESETS:
-        raise ParameterError(f"unknown MuseGAN preset {name!r}; choose one of {sorted(MUSEGAN_PRESETS)}")
-    return apply_musegan_overrides(apply_musegan_overrides(MUSEGAN_PRESETS[name], file_settings), overrides or {})
+    return resolve_preset(MUSEGAN_PRESETS, name, config_file=config_file, overrides=overrides, what="MuseGAN")

@@ -16,8 +16,7 @@ import os
 from ganaudio.errors import ParameterError
 from ganaudio.models.hifigan import HIFIGAN_PRESETS
 from ganaudio.models.vocos import VOCOS_PRESETS
-from ganaudio.presets._overrides import replace_checked
-from ganaudio.presets.gansynth import read_config_file
+from ganaudio.presets._overrides import replace_checked, resolve_preset
 
 __all__ = ["VOCODER_PRESETS", "VocoderPreset", "load_vocoder_preset"]
 
@@ -159,8 +158,4 @@ def load_vocoder_preset(name: str = "vocos", *, config_file: str | os.PathLike |
     >>> load_vocoder_preset("v3", overrides={"sample_rate": 22050}).upsample_rates
     (8, 8, 4)
     """
-    file_settings = read_config_file(config_file) if config_file is not None else {}
-    name = file_settings.pop("preset", name)
-    if name not in VOCODER_PRESETS:
-        raise ParameterError(f"unknown vocoder preset {name!r}; choose one of {sorted(VOCODER_PRESETS)}")
-    return apply_vocoder_overrides(apply_vocoder_overrides(VOCODER_PRESETS[name], file_settings), overrides or {})
+    return resolve_preset(VOCODER_PRESETS, name, config_file=config_file, overrides=overrides, what="vocoder")

@@ -242,8 +242,9 @@ def multi_resolution_stft_loss(
 ) -> torch.Tensor:
     """Parallel WaveGAN's multi-resolution STFT loss: spectral convergence plus log-magnitude L1, averaged.
 
-    Per ``(n_fft, hop)``: ``||S_real| - |S_fake||_F / ||S_real||_F + mean |log|S_real| - log|S_fake||``
-    (magnitudes clamped at ``eps``), over a Hann-windowed centred STFT.
+    Per ``(n_fft, hop)``: ``||S_real| - |S_fake||_F / ||S_real||_F + mean |log|S_real| - log|S_fake||``,
+    the Frobenius norms taken over the whole batch (so a silent example cannot divide by zero) and
+    magnitudes clamped at ``eps``, over a Hann-windowed centred STFT.
 
     Parameters
     ----------
@@ -267,10 +268,11 @@ def multi_resolution_stft_loss(
     terms = []
     for n_fft, hop in resolutions:
         m_fake, m_real = _magnitude(fake, n_fft, hop), _magnitude(real, n_fft, hop)
-        dims = (-2, -1)
-        sc = (m_real - m_fake).pow(2).sum(dims).sqrt() / m_real.pow(2).sum(dims).sqrt().clamp_min(eps)
+        # Spectral convergence over the whole batch (Parallel WaveGAN's norm of the batch tensor): a
+        # per-example ratio divides by ~0 on a silent example and blows up the loss and its gradient.
+        sc = (m_real - m_fake).pow(2).sum().sqrt() / m_real.pow(2).sum().sqrt().clamp_min(eps)
         mag = (torch.log(m_real.clamp_min(eps)) - torch.log(m_fake.clamp_min(eps))).abs().mean()
-        terms.append(sc.mean() + mag)
+        terms.append(sc + mag)
     return torch.stack(terms).mean()
 
 

@@ -15,7 +15,7 @@ from ganaudio.api import model_path
 from ganaudio.cli import main
 from ganaudio.errors import ParameterError
 from ganaudio.eval.timbre import pitch_agreement
-from ganaudio.eval.transcription import midi_notes
+from ganaudio.eval.transcription import midi_notes, note_agreement, transcribe
 from ganaudio.io import audio_info, load_audio, resample, save_audio
 from ganaudio.transfer.resynth import notes_to_midi, resynthesize, transcribe_long
 
@@ -63,6 +63,16 @@ def test_resynth_keeps_the_notes(violin, synth, tmp_path):
     again = resynthesize(y, sample_rate=sr, timbre=synth.random_timbre(3), synth=synth)
     np.testing.assert_array_equal(again.audio, out)  # a seed and its Timbre are the same timbre
     assert not np.array_equal(resynthesize(y, sample_rate=sr, timbre=4, synth=synth).audio, out)
+
+
+def test_transcribed_onsets_match_the_score(violin):
+    # pYIN voices a bowed note 60-120 ms after its attack; the onset search must reach back that far
+    y, sr = load_audio(violin)
+    reference = midi_notes(violin.parent.parent / "midi" / "line.mid")
+    notes = transcribe(y, sample_rate=sr)
+    assert [n.pitch for n in notes] == MELODY
+    assert note_agreement(reference, notes)["f_measure"] >= 5 / 6
+    assert note_agreement(reference, transcribe(y, sample_rate=sr, onset_search=0.0))["f_measure"] <= 0.5
 
 
 def test_long_input_is_transcribed_in_chunks(violin):

@@ -6,9 +6,16 @@ of 256 samples), and an inverse STFT makes the waveform, which is why it is an
 order of magnitude faster than a time-domain generator such as HiFi-GAN.
 The STFT has the analysis settings of the mel input by default, so the
 phase is predicted on the same frame grid.
+
+With ``mel_prior`` the head predicts the log magnitude as a correction to
+the mel's pseudo-inverse (Lv et al., "FreeV: Free lunch for vocoders through
+pseudo inversed mel filter", 2024): the network starts from the magnitude
+Griffin-Lim would use and spends its capacity on the fine structure and the phase.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -57,6 +64,12 @@ class VocosGenerator(nn.Module):
         at least ``2 * hop_length`` so Hann windows overlap-add without gaps.
     dim, intermediate_dim, n_layers : int
         ConvNeXt width, MLP width and depth.
+    mel_prior : bool
+        Add the pseudo-inverse of the input mel (log power, ``log(mel + 1e-6)``,
+        librosa's slaney filterbank) to the predicted log magnitude; needs the mel's
+        ``sample_rate``, ``fmin`` and ``fmax``.
+    sample_rate, fmin, fmax : int, float, float or None
+        The mel analysis, with ``mel_prior`` only.
 
     Shapes
     ------
@@ -71,7 +84,8 @@ class VocosGenerator(nn.Module):
     """
 
     def __init__(self, *, n_mels: int, hop_length: int, n_fft: int, dim: int, intermediate_dim: int,
-                 n_layers: int):
+                 n_layers: int, mel_prior: bool = False, sample_rate: int | None = None, fmin: float = 0.0,
+                 fmax: float | None = None):
         super().__init__()
         for name, value in (("n_mels", n_mels), ("hop_length", hop_length), ("n_fft", n_fft), ("dim", dim),
                             ("intermediate_dim", intermediate_dim), ("n_layers", n_layers)):
@@ -89,6 +103,16 @@ class VocosGenerator(nn.Module):
         self.final_norm = nn.LayerNorm(dim, eps=1e-6)
         self.head = nn.Linear(dim, n_fft + 2)
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        self.mel_prior = bool(mel_prior)
+        if self.mel_prior:
+            from ganaudio.functional import spectral
+
+            if not isinstance(sample_rate, int) or sample_rate < 1:
+                raise ParameterError(f"mel_prior needs the mel's sample_rate (a positive integer), got {sample_rate!r}")
+            self._config.update(mel_prior=True, sample_rate=sample_rate, fmin=float(fmin), fmax=fmax)
+            inverse = spectral.mel_inverse_matrix(sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
+                                                  fmax=fmax, method="pinv")
+            self.register_buffer("mel_inverse", inverse, persistent=False)  # (n_fft // 2 + 1, n_mels)
 
     def config(self) -> dict:
         """Constructor arguments, JSON-able."""
@@ -104,7 +128,12 @@ class VocosGenerator(nn.Module):
             x = block(x)
         x = self.head(self.final_norm(x.transpose(1, 2))).transpose(1, 2).float()
         log_mag, phase = x.chunk(2, dim=1)
-        mag = torch.exp(log_mag.clamp(max=10.0))  # exp(10) ~ 2e4: no overflow early in training
+        if self.mel_prior:  # log magnitude of the pseudo-inverse power spectrum, floored at 1e-10
+            power = torch.matmul(self.mel_inverse, mel.float().exp()).clamp(min=1e-10)
+            log_mag = log_mag + 0.5 * torch.log(power)
+        # A signal in [-1, 1] has STFT magnitudes <= n_fft / 2: the cap (e * n_fft) keeps an untrained or
+        # diverging head from making huge samples without touching any real magnitude.
+        mag = torch.exp(log_mag.clamp(max=math.log(self.n_fft) + 1.0))
         return torch.complex(mag * torch.cos(phase), mag * torch.sin(phase))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:

@@ -66,6 +66,8 @@ class GANSynthPreset:
     pitch_max: int = 84
     sources: tuple[str, ...] | None = ("acoustic",)
     split: str | None = "train"
+    low_pitch_below: int = 0  # notes below this MIDI pitch are drawn low_pitch_repeats times per epoch
+    low_pitch_repeats: int = 1  # (low notes are the hardest to get on pitch; 1 = uniform)
     # ---- model
     latent_dim: int = 256
     g_channels: tuple[int, ...] = (256, 256, 256, 256, 128, 64, 32)
@@ -92,6 +94,8 @@ class GANSynthPreset:
     mode_seeking_weight: float = 0.0
     mode_seeking_ceiling: float = 1.0
     ema_decay: float = 0.999
+    grad_clip: float = 0.0  # gradient norm cap per network (0 = off)
+    warmup_steps: int = 0  # linear learning-rate warm-up from the run's first step (or its --init-from step)
     steps: int = 1_000_000
     max_bad_steps: int = 20
     mixed_precision: bool = True
@@ -110,7 +114,7 @@ class GANSynthPreset:
         if bad:
             raise ParameterError(f"sample_pitches {bad} lie outside pitch_min-pitch_max "
                                  f"({self.pitch_min}-{self.pitch_max})")
-        for name in ("batch_size", "steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
+        for name in ("low_pitch_repeats", "batch_size", "steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
                      "max_bad_steps", "r1_every", "n_frames", "n_mels", "latent_dim"):
             if getattr(self, name) < 1:
                 raise ParameterError(f"{name} must be >= 1, got {getattr(self, name)!r}")

@@ -47,6 +47,7 @@ class VocoderPreset:
     dim: int = 0
     intermediate_dim: int = 0
     n_layers: int = 0
+    mel_prior: bool = False  # start the magnitude from the mel's pseudo-inverse (FreeV)
     # ---- discriminators: multi-period + multi-resolution STFT
     mpd_periods: IntTuple = (2, 3, 5, 7, 11)
     mpd_channels: IntTuple = (32, 128, 512, 1024)
@@ -68,6 +69,8 @@ class VocoderPreset:
     beta1: float = 0.8
     beta2: float = 0.99
     ema_decay: float = 0.995
+    grad_clip: float = 0.0  # gradient norm cap per network (0 = off)
+    warmup_steps: int = 0  # linear learning-rate warm-up from the run's first step (or its --init-from step)
     mixed_precision: bool = False
     log_every: int = 10
     sample_every: int = 1000
@@ -95,8 +98,11 @@ class VocoderPreset:
     def generator_kwargs(self) -> dict:
         """Constructor arguments of :class:`HiFiGANGenerator` or :class:`VocosGenerator`."""
         if self.generator == "vocos":
-            return {"n_mels": self.n_mels, "hop_length": self.hop_length, "n_fft": self.n_fft, "dim": self.dim,
-                        "intermediate_dim": self.intermediate_dim, "n_layers": self.n_layers}
+            kwargs = {"n_mels": self.n_mels, "hop_length": self.hop_length, "n_fft": self.n_fft, "dim": self.dim,
+                      "intermediate_dim": self.intermediate_dim, "n_layers": self.n_layers}
+            if self.mel_prior:
+                kwargs.update(mel_prior=True, sample_rate=self.sample_rate, fmin=self.fmin, fmax=self.fmax)
+            return kwargs
         return {"n_mels": self.n_mels, "hop_length": self.hop_length, "upsample_rates": self.upsample_rates,
                     "upsample_kernel_sizes": self.upsample_kernel_sizes,
                     "upsample_initial_channel": self.upsample_initial_channel,

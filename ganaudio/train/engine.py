@@ -71,6 +71,13 @@ class GANTrainer:
         Also train the discriminator's classifier on fakes (GANSynth) rather than on real notes only.
     ema_decay : float
         Generator EMA decay per step (0 copies the generator).
+    grad_clip : float
+        Rescale each network's gradients to at most this total L2 norm before its step (0 = off);
+        the norm before clipping is reported as ``g_grad_norm`` / ``d_grad_norm``.
+    warmup_steps : int
+        Linear learning-rate warm-up over this many steps from where the run
+        starts (step 0, or the step of an ``init_from`` model, whose optimizer
+        state is fresh); 0 = off. Resumed runs keep the original start.
     max_bad_steps : int
         Stop with TrainingError after this many non-finite steps in a row.
     mixed_precision : bool
@@ -92,7 +99,8 @@ class GANTrainer:
                  n_examples: int, out_dir, batch_size: int, g_lr: float, d_lr: float,
                  betas: tuple[float, float] = (0.0, 0.99), loss: str = "hinge", gp_weight: float = 0.0,
                  r1_weight: float = 0.0, r1_every: int = 1, drift_weight: float = 0.0, aux_weight: float = 1.0,
-                 mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"), aux_fake_in_d: bool = False, ema_decay: float = 0.999, max_bad_steps: int = 20,
+                 mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"), aux_fake_in_d: bool = False,
+                 ema_decay: float = 0.999, grad_clip: float = 0.0, warmup_steps: int = 0, max_bad_steps: int = 20,
                  mixed_precision: bool = True, log_every: int = 10, sample_every: int = 1000,
                  checkpoint_every: int = 1000, keep_checkpoints: int = 3, checkpoint_config: dict | None = None,
                  sample_fn: SampleFn | None = None, seed: int = 0, device: str | torch.device = "cpu",
@@ -101,6 +109,8 @@ class GANTrainer:
             raise ParameterError(f"the data set is empty (n_examples={n_examples})")
         if batch_size < 1 or max_bad_steps < 1:
             raise ParameterError(f"batch_size and max_bad_steps must be >= 1, got {batch_size}, {max_bad_steps}")
+        if grad_clip < 0 or warmup_steps < 0:
+            raise ParameterError(f"grad_clip and warmup_steps must be >= 0, got {grad_clip}, {warmup_steps}")
         self.dist = dist or dist_utils.DistInfo(device=torch.device(device))
         self.device = self.dist.device if dist is not None else torch.device(device)
         self.G, self.D = generator.to(self.device), discriminator.to(self.device)
@@ -109,6 +119,9 @@ class GANTrainer:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=g_lr, betas=tuple(map(float, betas)))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=tuple(map(float, betas)))
+        self.base_lr = {id(self.opt_g): float(g_lr), id(self.opt_d): float(d_lr)}
+        self.grad_clip, self.warmup_steps, self.warmup_start = float(grad_clip), int(warmup_steps), 0
+        self.grad_norms: dict[int, float] = {}
         self.d_adv, self.g_adv = losses.adversarial_losses(loss)
         self.batch_fn, self.n_examples, self.batch_size = batch_fn, int(n_examples), int(batch_size)
         self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight),
@@ -151,24 +164,50 @@ class GANTrainer:
     def _autocast(self):
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
-    def _finite_grads(self, module: torch.nn.Module) -> bool:
+    def _grad_norm(self, module: torch.nn.Module) -> torch.Tensor:
+        """Total L2 norm of ``module``'s gradients (0 when it has none); NaN or inf when any is."""
         norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
-        return bool(torch.isfinite(torch.stack(norms).sum())) if norms else True
+        return torch.stack(norms).norm() if norms else torch.zeros(())
+
+    def _set_learning_rates(self, step: int) -> None:
+        """Apply the linear warm-up factor for ``step`` to both optimizers."""
+        if not self.warmup_steps:
+            return
+        factor = min(1.0, (step - self.warmup_start + 1) / self.warmup_steps)
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr[id(opt)] * max(factor, 0.0)
+
+    def grad_norm_metrics(self) -> dict[str, float]:
+        """``g_grad_norm`` and ``d_grad_norm`` of the last updates (before clipping), when known."""
+        out = {}
+        for name, opt in (("g_grad_norm", self.opt_g), ("d_grad_norm", self.opt_d)):
+            if id(opt) in self.grad_norms:
+                out[name] = self.grad_norms[id(opt)]
+        return out
 
     def guarded_update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, module: torch.nn.Module) -> bool:
         """Backpropagate ``loss`` into ``module``, average its gradients across processes and step ``optimizer``.
 
         Nothing is stepped, and False is returned, when the loss or any
         gradient is NaN or inf on any process (every process then agrees to
-        skip); subclasses' steps call this and then :meth:`_bad_step`.
+        skip); subclasses' steps call this and then :meth:`_bad_step`. With
+        ``grad_clip`` the averaged gradients are rescaled to at most that norm.
         """
         optimizer.zero_grad(set_to_none=True)
         ok = dist_utils.all_true(bool(torch.isfinite(loss)), self.dist)
         if ok:
             loss.backward()
             dist_utils.average_gradients(module.parameters(), self.dist)
-            ok = dist_utils.all_true(self._finite_grads(module), self.dist)
+            norm = self._grad_norm(module)
+            ok = dist_utils.all_true(bool(torch.isfinite(norm)), self.dist)
         if ok:
+            self.grad_norms[id(optimizer)] = float(norm)
+            if self.grad_clip and float(norm) > self.grad_clip:
+                scale = self.grad_clip / (float(norm) + 1e-6)
+                for p in module.parameters():
+                    if p.grad is not None:
+                        p.grad.mul_(scale)
             optimizer.step()
         return ok
 
@@ -235,7 +274,7 @@ class GANTrainer:
             return self._bad_step(step, "generator", metrics)
         self._update_ema()
         self.bad_steps = 0
-        return {k: float(v.detach()) for k, v in metrics.items()}
+        return {**{k: float(v.detach()) for k, v in metrics.items()}, **self.grad_norm_metrics()}
 
     def _bad_step(self, step: int, which: str, metrics: dict) -> dict:
         self.bad_steps += 1
@@ -266,6 +305,7 @@ class GANTrainer:
         if self.dist.is_main:
             config = {"generator": self.G.config(), "discriminator": self.D.config(), **self.checkpoint_config}
             state = {"step": self.step, "bad_steps": self.bad_steps, "seed": self.seed,
+                     "warmup_start": self.warmup_start,
                      "optimizer_g": self.opt_g.state_dict(), "optimizer_d": self.opt_d.state_dict(),
                      "rng_torch": torch.get_rng_state(),
                      "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
@@ -300,6 +340,7 @@ class GANTrainer:
         if state.get("rng_cuda") and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
         self.step, self.bad_steps = int(state["step"]), int(state["bad_steps"])
+        self.warmup_start = int(state.get("warmup_start", 0))
         log.info("resumed from %s at step %d", path, self.step)
         return self.step
 
@@ -330,7 +371,7 @@ class GANTrainer:
                 module.load_state_dict(states[source])
             except RuntimeError as exc:
                 raise CheckpointError(f"{path}: {name} weights do not fit ({str(exc).splitlines()[0]})") from None
-        self.step = int(config.get("step", 0))
+        self.step = self.warmup_start = int(config.get("step", 0))
         log.info("initialised from %s at step %d (fresh optimizer state)", path, self.step)
         return self.step
 
@@ -371,6 +412,7 @@ class GANTrainer:
                    disable=not (self.progress and self.dist.is_main), dynamic_ncols=True)
         try:
             while self.step < steps:
+                self._set_learning_rates(self.step)
                 metrics = self.train_step(self.step)
                 self.step += 1
                 for k, v in metrics.items():

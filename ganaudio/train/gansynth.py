@@ -17,7 +17,7 @@ from ganaudio.presets.gansynth import GANSynthPreset
 from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["build_gansynth_trainer", "generate_notes", "load_gansynth", "sample_notes", "train_gansynth"]
+__all__ = ["build_gansynth_trainer", "generate_notes", "load_gansynth", "oversampled_order", "sample_notes", "train_gansynth"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,20 @@ def generate_notes(generator: Generator, representation, normalizer, pitches, se
     return np.concatenate(waves)
 
 
+def oversampled_order(pitches, *, below: int, repeats: int) -> torch.Tensor:
+    """Example indices ``(n,)`` in which every note below MIDI ``below`` appears ``repeats`` times.
+
+    Examples
+    --------
+    >>> oversampled_order(torch.tensor([40, 60, 50]), below=55, repeats=2).tolist()
+    [0, 1, 2, 0, 2]
+    """
+    pitches = torch.as_tensor(pitches)
+    everything = torch.arange(len(pitches))
+    low = everything[pitches < below]
+    return torch.cat([everything] + [low] * (int(repeats) - 1))
+
+
 def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,
                            seed: int = 0, device: str | torch.device = "cpu",
                            cache_dir: str | os.PathLike | None = None, progress: bool = True,
@@ -116,8 +130,10 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
     G = Generator(**preset.generator_kwargs())
     D = Discriminator(**preset.discriminator_kwargs())
 
+    order = oversampled_order(dataset.pitches, below=preset.low_pitch_below, repeats=preset.low_pitch_repeats)
+
     def batch_fn(indices: torch.Tensor):
-        spec, pitch, _velocity, _instrument = dataset.batch(indices)
+        spec, pitch, _velocity, _instrument = dataset.batch(order[indices])
         return spec, pitch - preset.pitch_min
 
     def sample_fn(generator, step):
@@ -134,12 +150,13 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
                  "instruments": cache.instruments, "pitches": present, "seed": seed},
     }
     return GANTrainer(
-        G, D, batch_fn=batch_fn, n_examples=len(dataset), out_dir=out, batch_size=preset.batch_size,
+        G, D, batch_fn=batch_fn, n_examples=len(order), out_dir=out, batch_size=preset.batch_size,
         g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), loss=preset.loss,
         gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,
         drift_weight=preset.drift_weight, aux_weight=preset.aux_weight,
         mode_seeking_weight=preset.mode_seeking_weight, mode_seeking_ceiling=preset.mode_seeking_ceiling,
         aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
+        grad_clip=preset.grad_clip, warmup_steps=preset.warmup_steps,
         max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
         sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
         keep_checkpoints=preset.keep_checkpoints, checkpoint_config=config, sample_fn=sample_fn, seed=seed,

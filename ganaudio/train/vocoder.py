@@ -169,7 +169,7 @@ class VocoderTrainer(GANTrainer):
             return self._bad_step(step, "generator", metrics)
         self._update_ema()
         self.bad_steps = 0
-        return {k: float(v.detach()) for k, v in metrics.items()}
+        return {**{k: float(v.detach()) for k, v in metrics.items()}, **self.grad_norm_metrics()}
 
 
 def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, preset: VocoderPreset, *, seed: int = 0,
@@ -217,7 +217,7 @@ def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
         fm_weight=preset.fm_weight, adv_weight=preset.adv_weight, disc_start=preset.disc_start,
         batch_fn=batch_fn, n_examples=len(segments), out_dir=out, batch_size=preset.batch_size,
         g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), ema_decay=preset.ema_decay,
-        mixed_precision=preset.mixed_precision, log_every=preset.log_every, sample_every=preset.sample_every,
+        grad_clip=preset.grad_clip, warmup_steps=preset.warmup_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every, sample_every=preset.sample_every,
         checkpoint_every=preset.checkpoint_every, keep_checkpoints=preset.keep_checkpoints,
         checkpoint_config=config, sample_fn=sample_fn, seed=seed, device=device, dist=dist, progress=progress,
         tensorboard=tensorboard,

@@ -67,3 +67,25 @@ def test_vocoder_discriminator_joins_mpd_and_mrd():
     outputs = d(torch.randn(2, 1, 2048))
     assert len(outputs) == 4 and all(logits.shape[0] == 2 for logits, _ in outputs)
     assert VocoderDiscriminator(**d.config()).config() == d.config()
+
+
+def test_mel_prior_starts_from_the_pseudo_inverse_magnitude():
+    import librosa
+    import numpy as np
+
+    from ganaudio.representations import Mel
+
+    rep = Mel(sample_rate=16000, n_fft=512, hop_length=128, n_mels=40)
+    g = VocosGenerator(n_mels=40, hop_length=128, n_fft=512, dim=16, intermediate_dim=32, n_layers=1,
+                       mel_prior=True, sample_rate=16000)
+    assert VocosGenerator(**g.config()).config() == g.config() and g.config()["mel_prior"] is True
+    torch.nn.init.zeros_(g.head.weight)
+    torch.nn.init.zeros_(g.head.bias)   # the network adds nothing: the magnitude is the prior alone
+    y = torch.randn(1, 4000) * 0.1
+    mel = rep.encode(y)[:, 0]
+    with torch.no_grad():
+        mag = g.spectrogram(mel).abs()[0].double().numpy()
+    power = np.linalg.pinv(librosa.filters.mel(sr=16000, n_fft=512, n_mels=40)) @ np.exp(mel[0].double().numpy())
+    np.testing.assert_allclose(mag, np.sqrt(np.maximum(power, 1e-10)), rtol=1e-3, atol=1e-6)
+    with pytest.raises(ParameterError, match="sample_rate"):
+        VocosGenerator(n_mels=40, hop_length=128, n_fft=512, dim=16, intermediate_dim=32, n_layers=1, mel_prior=True)

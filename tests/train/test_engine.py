@@ -220,3 +220,47 @@ def test_init_from_generator_only_folder_keeps_a_fresh_discriminator(note_folder
     assert all(torch.equal(second.D.state_dict()[k], v) for k, v in fresh_d.items())
     second.fit(3)
     assert second.step == 3
+
+
+def test_gradient_clipping_caps_the_update_and_reports_the_norm(note_folder, tmp_path, cache_dir):  # noqa: F811
+    tr = trainer(note_folder, tmp_path / "run", cache_dir, grad_clip=0.5)
+    layer = torch.nn.Linear(4, 1)
+    before = layer.weight.detach().clone()
+    sgd = torch.optim.SGD(layer.parameters(), lr=1.0)
+    loss = 100.0 * layer(torch.ones(2, 4)).sum()   # gradient norm 400: far above the cap
+    assert tr.guarded_update(loss, sgd, layer)
+    step = torch.cat([(layer.weight - before).flatten(), layer.bias.grad.flatten()])
+    assert torch.cat([layer.weight.grad.flatten(), layer.bias.grad.flatten()]).norm() == pytest.approx(0.5, rel=1e-4)
+    assert step[:4].norm() <= 0.5 + 1e-5
+    assert tr.grad_norms[id(sgd)] == pytest.approx(float(torch.tensor([200.0] * 4 + [200.0]).norm()), rel=1e-4)
+    metrics = tr.train_step(0)
+    assert metrics["g_grad_norm"] > 0 and metrics["d_grad_norm"] > 0
+
+
+def test_learning_rate_warm_up_counts_from_the_start_and_survives_resume(note_folder, tmp_path, cache_dir):  # noqa: F811
+    tr = trainer(note_folder, tmp_path / "a", cache_dir, warmup_steps=4)
+    base = tr.base_lr[id(tr.opt_g)]
+    tr.fit(2)   # steps 0 and 1: factors 1/4 and 2/4
+    assert tr.opt_g.param_groups[0]["lr"] == pytest.approx(base * 2 / 4)
+    again = trainer(note_folder, tmp_path / "a", cache_dir, warmup_steps=4)
+    again.fit(4, resume=True)
+    assert again.warmup_start == 0 and again.opt_g.param_groups[0]["lr"] == pytest.approx(base)
+    # a run started from a model folder warms up from that folder's step
+    folder = latest_checkpoint(tmp_path / "a" / "checkpoints")
+    warm = trainer(note_folder, tmp_path / "b", cache_dir, warmup_steps=4)
+    warm.fit(5, init_from=folder)
+    assert warm.warmup_start == 4 and warm.opt_g.param_groups[0]["lr"] == pytest.approx(base / 4)
+
+
+def test_low_pitch_oversampling_repeats_low_notes_only(note_folder, tmp_path, cache_dir):  # noqa: F811
+    from ganaudio.train.gansynth import oversampled_order
+
+    assert oversampled_order(torch.tensor([40, 60, 50]), below=55, repeats=3).tolist() == [0, 1, 2, 0, 2, 0, 2]
+    assert oversampled_order(torch.tensor([40, 60]), below=0, repeats=3).tolist() == [0, 1]
+    uniform = trainer(note_folder, tmp_path / "a", cache_dir)
+    tr = trainer(note_folder, tmp_path / "b", cache_dir, low_pitch_below=61, low_pitch_repeats=2)
+    _, labels = uniform.batch_fn(torch.arange(uniform.n_examples))
+    n_low = int((labels + 48 < 61).sum())
+    assert 0 < n_low < uniform.n_examples and tr.n_examples == uniform.n_examples + n_low
+    _, extra = tr.batch_fn(torch.arange(uniform.n_examples, tr.n_examples))
+    assert bool((extra + 48 < 61).all())

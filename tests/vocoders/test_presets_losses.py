@@ -57,9 +57,10 @@ def test_reconstruction_losses_are_zero_only_for_identical_signals():
     mel = {"sample_rate": 16000, "n_fft": 1024, "hop_length": 256, "n_mels": 80}
     assert float(multi_resolution_stft_loss(y, y)) == 0.0 and float(log_mel_l1(y, y, **mel)) == 0.0
     assert float(multi_resolution_stft_loss(noisy, y)) > 0.1 and float(log_mel_l1(noisy, y, **mel)) > 0.05
-    # batch consistency: the mean over a batch is the mean of the items
-    both = multi_resolution_stft_loss(noisy, y)
-    items = [multi_resolution_stft_loss(noisy[i:i + 1], y[i:i + 1]) for i in range(2)]
-    torch.testing.assert_close(both, torch.stack(items).mean(), rtol=1e-4, atol=1e-6)
+    # spectral convergence is a ratio of batch norms: a silent example beside a loud one stays bounded
+    # (per example it would divide by ~0 and reach thousands)
+    silent = torch.zeros(1, 8000)
+    mixed = multi_resolution_stft_loss(torch.cat([noisy[:1], silent + 1e-3]), torch.cat([y[:1], silent]))
+    assert float(mixed) < 10 * float(multi_resolution_stft_loss(noisy[:1], y[:1]))
     with pytest.raises(ParameterError, match="same shape"):
         multi_resolution_stft_loss(y, y[:, :4000])

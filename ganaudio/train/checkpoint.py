@@ -156,6 +156,36 @@ def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
     return found[-1] if found else None
 
 
+def find_model_folder(name_or_path: str | os.PathLike, *, what: str, bundled: dict[str, Path]) -> Path:
+    """The folder a loader reads: a bundled name, a model or checkpoint folder, or a run folder's newest checkpoint.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+    what : str
+        The kind of model, for the error message ("vocoder", "CycleGAN model").
+    bundled : dict
+        ``{name: folder}`` of the bundled models of this kind.
+
+    Raises
+    ------
+    CheckpointError
+        If nothing loadable is found; the message lists the bundled names.
+    """
+    text = str(name_or_path)
+    if text in bundled:
+        return Path(bundled[text])
+    path = Path(name_or_path)
+    if (path / "config.json").is_file():
+        return path
+    if (path / "checkpoints").is_dir():
+        latest = latest_checkpoint(path / "checkpoints")
+        if latest is not None:
+            return latest
+    raise CheckpointError(f"no {what} {text!r}: not a bundled name ({', '.join(sorted(bundled)) or 'none'}), "
+                          f"a model folder with config.json, or a run folder with checkpoints")
+
+
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, dict[str, torch.Tensor]]]:
     """Read a model folder: ``(config, {module name: state dict})``.
 

@@ -46,21 +46,13 @@ def find_cyclegan(name_or_path: str | os.PathLike) -> Path:
     CheckpointError
         If nothing loadable is found there.
     """
-    from ganaudio.train.checkpoint import latest_checkpoint
+    from ganaudio.train.checkpoint import find_model_folder
     from ganaudio.vocoders.gan import ASSETS_DIR
 
-    text = str(name_or_path)
-    path = Path(name_or_path)
-    if (path / "config.json").is_file():
-        return path
-    if (path / "checkpoints").is_dir():
-        latest = latest_checkpoint(path / "checkpoints")
-        if latest is not None:
-            return latest
-    if "/" not in text and (ASSETS_DIR / text / "config.json").is_file():
-        return ASSETS_DIR / text
-    raise CheckpointError(f"no CycleGAN model {text!r}: expected a model or checkpoint folder with config.json, "
-                          f"a run folder with checkpoints, or a bundled model name")
+    # every bundled folder is looked up, so that a bundled model of another family gets the loader's
+    # "holds a 'vocoder' model, not a CycleGAN" rather than "not found"
+    bundled = {p.name: p for p in ASSETS_DIR.iterdir() if (p / "config.json").is_file()}
+    return find_model_folder(name_or_path, what="CycleGAN model", bundled=bundled)
 
 
 def load_cyclegan(name_or_path: str | os.PathLike, *, device: str | torch.device = "cpu") -> CycleGANTransfer:

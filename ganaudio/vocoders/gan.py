@@ -41,20 +41,9 @@ def find_vocoder(name_or_path: str | os.PathLike) -> Path:
     CheckpointError
         If nothing loadable is found; the message lists the bundled names.
     """
-    from ganaudio.train.checkpoint import latest_checkpoint
+    from ganaudio.train.checkpoint import find_model_folder
 
-    text = str(name_or_path)
-    if text in bundled_vocoders():
-        return ASSETS_DIR / text
-    path = Path(name_or_path)
-    if (path / "config.json").is_file():
-        return path
-    if (path / "checkpoints").is_dir():
-        latest = latest_checkpoint(path / "checkpoints")
-        if latest is not None:
-            return latest
-    raise CheckpointError(f"no vocoder {text!r}: not a bundled name ({', '.join(bundled_vocoders()) or 'none'}), "
-                          f"a model folder with config.json, or a run folder with checkpoints")
+    return find_model_folder(name_or_path, what="vocoder", bundled={n: ASSETS_DIR / n for n in bundled_vocoders()})
 
 
 @dataclasses.dataclass(eq=False)

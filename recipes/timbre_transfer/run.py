@@ -122,8 +122,10 @@ def train(args) -> Path:
 
     stage("3. train the CycleGAN on unpaired piano (A) and violin (B)")
     out = args.work / "cyclegan"
-    overrides = dict(item.split("=", 1) for item in args.set)
-    preset = load_cyclegan_preset(args.preset, overrides=overrides or None)
+    from ganaudio.presets import parse_assignments
+
+    overrides = {"domain_names": ["piano", "violin"], **parse_assignments(args.set)}
+    preset = load_cyclegan_preset(args.preset, overrides=overrides)
     resume = (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir())
     began = time.perf_counter()
     summary = train_cyclegan(args.work / "audio" / "train_a_piano", args.work / "audio" / "train_b_violin", out,

@@ -26,8 +26,10 @@ from ganaudio.errors import ParameterError
 __all__ = ["VOCOS_PRESETS", "VocosGenerator"]
 
 VOCOS_PRESETS = {
-    # Bundled 16 kHz model: about 1.2 M parameters, trainable on 2 CPU cores.
-    "vocos": {"dim": 160, "intermediate_dim": 480, "n_layers": 6},
+    # Bundled 16 kHz model (with the mel prior): 3.6 M parameters, trainable on 2 CPU cores.
+    "vocos": {"dim": 256, "intermediate_dim": 768, "n_layers": 8},
+    # The first bundled model's size (1.2 M parameters).
+    "vocos-small": {"dim": 160, "intermediate_dim": 480, "n_layers": 6},
     # Vocos's published size (24 kHz mel model): 13.5 M parameters.
     "vocos-base": {"dim": 512, "intermediate_dim": 1536, "n_layers": 8},
 }

@@ -138,8 +138,16 @@ VOCODER_PRESETS: dict[str, VocoderPreset] = {
     "v1": _hifigan("v1", "v1"),
     "v2": _hifigan("v2", "v2"),
     "v3": _hifigan("v3", "v3"),
-    # Vocos trains with a higher learning rate than HiFi-GAN (5e-4 in the paper, AdamW).
-    "vocos": VocoderPreset(name="vocos", generator="vocos", **VOCOS_PRESETS["vocos"], **_CPU, g_lr=5e-4),
+    # Vocos trains with a higher learning rate than HiFi-GAN (5e-4 in the paper, AdamW). The bundled recipe
+    # (recipes/vocoder_soundfont): the mel prior; 2-second segments, because the ConvNeXt sees 27 frames each
+    # way and on 0.5 s segments (33 frames) it learned to lean on the segment edges, which a long clip lacks;
+    # silence kept; multi-resolution STFT weighted up to 10 (its spectral convergence is where Griffin-Lim
+    # led); gradient clipping and a warm-up.
+    "vocos": VocoderPreset(name="vocos", generator="vocos", **VOCOS_PRESETS["vocos"],
+                           **{**_CPU, "batch_size": 2, "disc_start": 100_000}, g_lr=5e-4, mel_prior=True,
+                           segment_length=32768, min_rms=0.0, stft_weight=10.0, grad_clip=10.0, warmup_steps=500),
+    "vocos-small": VocoderPreset(name="vocos-small", generator="vocos", **VOCOS_PRESETS["vocos-small"], **_CPU,
+                                 g_lr=5e-4),
     "vocos-base": VocoderPreset(name="vocos-base", generator="vocos", **VOCOS_PRESETS["vocos-base"], g_lr=5e-4),
 }
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ import torch.nn.functional as F
 from ganaudio.data.soundfont import NSYNTH_FAMILIES
 from ganaudio.errors import DataError, ParameterError
 from ganaudio.eval.evaluator import NoteEvaluator
+from ganaudio.train.checkpoint import write_model_folder
 
 __all__ = ["train_evaluator", "load_note_features", "export_model"]
 
@@ -68,24 +67,13 @@ def load_note_features(data: str | os.PathLike, *, split: str | None, representa
 
 def export_model(checkpoint: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Copy a checkpoint's ``model.safetensors`` and ``config.json`` to the model folder ``dest``, atomically."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        for name in ("model.safetensors", "config.json"):
-            shutil.copy2(Path(checkpoint) / name, tmp / name)
-        os.chmod(tmp, 0o755)
-        if dest.exists():
-            old = dest.parent / f".old_{dest.name}.{os.getpid()}"
-            os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dest
+    import json
+
+    from safetensors.torch import load_file
+
+    checkpoint = Path(checkpoint)
+    config = json.loads((checkpoint / "config.json").read_text())
+    return write_model_folder(dest, tensors=load_file(str(checkpoint / "model.safetensors")), config=config)
 
 
 @torch.no_grad()

@@ -68,6 +68,14 @@ def make_midi(args) -> dict:
     from ganaudio.data import export_bach_chorales
 
     stage("1. soprano lines of the Bach chorales, split by piece")
+    saved = args.work / "split.json"
+    if args.midi is None and saved.is_file():  # a second run (to train longer or re-evaluate) reuses the split
+        split = json.loads(saved.read_text())
+        if split.get("seed") == args.seed and all((args.work / "midi" / name / f"{p}.mid").is_file()
+                                                   for name in ("test", "train_a", "train_b") for p in split[name]):
+            print(f"reusing {saved}: {len(split['train_a'])} train A, {len(split['train_b'])} train B, "
+                  f"{len(split['test'])} held out")
+            return {name: split[name] for name in ("test", "train_a", "train_b")}
     chorales = args.midi or args.work / "chorales"
     if args.midi is None:
         export_bach_chorales(chorales, workers=2)

@@ -350,20 +350,23 @@ class GANTrainer:
         Generator, discriminator and EMA weights and the step count come from
         ``path``; the optimizers start fresh. A folder with one generator gives
         it to both the generator and its EMA; a folder without discriminator
-        weights (an exported vocoder) leaves the discriminator freshly
-        initialised. This is how a run continues on a machine that has only
+        weights (an exported vocoder), or with a discriminator of other
+        settings (a wider one for a continued run), leaves the discriminator
+        freshly initialised. This is how a run continues on a machine that has only
         the committed weights. Returns the step.
         """
         config, states = load_checkpoint(path)
-        checked = [("generator", self.G)] + ([("discriminator", self.D)] if "discriminator" in states else [])
-        for key, module in checked:
-            if config.get(key) != module.config():
-                raise CheckpointError(f"{path} was saved with {key} {config.get(key)}, but this run builds "
-                                      f"{module.config()}; use the same settings")
+        if config.get("generator") != self.G.config():
+            raise CheckpointError(f"{path} was saved with generator {config.get('generator')}, but this run builds "
+                                  f"{self.G.config()}; use the same settings")
         for name, module in self.modules().items():
             source = name if name in states else "generator" if name == "generator_ema" else None
             if name == "discriminator" and source is None:
                 log.info("%s has no discriminator weights; the discriminator starts fresh", path)
+                continue
+            if name == "discriminator" and config.get("discriminator") != module.config():
+                log.warning("%s holds a discriminator with other settings (%s); this run's %s starts fresh", path,
+                            config.get("discriminator"), module.config())
                 continue
             if source not in states:
                 raise CheckpointError(f"{path}/model.safetensors has no {name} weights")

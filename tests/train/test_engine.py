@@ -264,3 +264,19 @@ def test_low_pitch_oversampling_repeats_low_notes_only(note_folder, tmp_path, ca
     assert 0 < n_low < uniform.n_examples and tr.n_examples == uniform.n_examples + n_low
     _, extra = tr.batch_fn(torch.arange(uniform.n_examples, tr.n_examples))
     assert bool((extra + 48 < 61).all())
+
+
+def test_init_from_with_another_discriminator_keeps_the_generator_and_a_fresh_discriminator(
+        note_folder, tmp_path, cache_dir, caplog):  # noqa: F811
+    first = trainer(note_folder, tmp_path / "a", cache_dir)
+    first.fit(2)
+    folder = latest_checkpoint(tmp_path / "a" / "checkpoints")
+    wider = trainer(note_folder, tmp_path / "b", cache_dir, d_channels=[16, 8, 8])
+    fresh_d = {k: v.clone() for k, v in wider.D.state_dict().items()}
+    with caplog.at_level("WARNING"):
+        assert wider.init_from(folder) == 2
+    assert "starts fresh" in caplog.text
+    assert all(torch.equal(wider.D.state_dict()[k], v) for k, v in fresh_d.items())
+    assert all(torch.equal(wider.G.state_dict()[k], v) for k, v in first.G.state_dict().items())
+    wider.fit(3)
+    assert wider.step == 3

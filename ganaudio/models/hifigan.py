@@ -161,6 +161,17 @@ class HiFiGANGenerator(nn.Module):
         """Constructor arguments, JSON-able."""
         return dict(self._config)
 
+    def receptive_radius(self) -> int:
+        """Input frames either side of an output sample's frame that can influence it (an upper bound)."""
+        c = self._config
+        samples, rate = 3 * c["hop_length"], 1  # conv_pre (kernel 7) at the frame rate
+        for u, k in zip(c["upsample_rates"], c["upsample_kernel_sizes"]):
+            rate *= u
+            stage = max(sum((kr - 1) // 2 * (d + (1 if c["resblock_type"] == 1 else 0)) for d in dils)
+                        for kr, dils in zip(c["resblock_kernel_sizes"], c["resblock_dilation_sizes"]))
+            samples += (k // 2 + stage) * c["hop_length"] // rate
+        return -(-(samples + 3) // c["hop_length"])  # + conv_post (kernel 7) at the sample rate
+
     def remove_weight_norm(self) -> HiFiGANGenerator:
         """Fold every weight norm into a plain weight (for inference: faster, same output). Returns self."""
         from torch.nn.utils import parametrize

@@ -120,6 +120,10 @@ class VocosGenerator(nn.Module):
         """Constructor arguments, JSON-able."""
         return dict(self._config)
 
+    def receptive_radius(self) -> int:
+        """Input frames either side of an output frame that can influence it (kernel-7 convolutions)."""
+        return 3 * (len(self.blocks) + 1) + self.n_fft // (2 * self.hop_length)  # + the overlap-add
+
     def spectrogram(self, mel: torch.Tensor) -> torch.Tensor:
         """The predicted complex STFT ``(batch, n_fft // 2 + 1, frames)``."""
         if mel.ndim != 3 or mel.shape[1] != self.n_mels:

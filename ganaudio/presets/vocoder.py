@@ -144,7 +144,7 @@ VOCODER_PRESETS: dict[str, VocoderPreset] = {
     # silence kept; multi-resolution STFT weighted up to 10 (its spectral convergence is where Griffin-Lim
     # led); gradient clipping and a warm-up.
     "vocos": VocoderPreset(name="vocos", generator="vocos", **VOCOS_PRESETS["vocos"],
-                           **{**_CPU, "batch_size": 2, "disc_start": 100_000}, g_lr=5e-4, mel_prior=True,
+                           **{**_CPU, "batch_size": 2, "disc_start": 7000, "steps": 9000}, g_lr=5e-4, mel_prior=True,
                            segment_length=32768, min_rms=0.0, stft_weight=10.0, grad_clip=10.0, warmup_steps=500),
     "vocos-small": VocoderPreset(name="vocos-small", generator="vocos", **VOCOS_PRESETS["vocos-small"], **_CPU,
                                  g_lr=5e-4),

@@ -222,7 +222,9 @@ class CycleGANTransfer:
         # long clips: blocks with context on both sides (exact mel and generator there), each starting on the
         # generator's strided grid (a multiple of time_multiple frames), crossfaded in the waveform
         m = self.generator.time_multiple
-        context = -(-(self.generator.a2b.receptive_radius() + rep.n_fft // hop + 2) // m) * m * hop
+        radius = self.generator.a2b.receptive_radius() + rep.n_fft // hop + 2
+        radius += getattr(_resolve_vocoder(vocoder, rep, cache=self._vocoders), "receptive_frames", 0)
+        context = -(-radius // m) * m * hop
         fade = -(-BLOCK_FADE // m) * m
         out = np.zeros(len(y), np.float32)
         spans = _spans(len(y), block_frames // m * m * hop, fade * hop)
@@ -289,6 +291,13 @@ def _crossfade_convert(generator, x: torch.Tensor, *, direction: str, chunk_fram
 
 def _vocode(logmel: torch.Tensor, representation, vocoder, *, cache: dict, length: int) -> np.ndarray:
     """Log-mel ``(n_mels, frames)`` to float32 ``(length,)`` with ``vocoder`` (see :meth:`CycleGANTransfer.convert`)."""
+    voc = _resolve_vocoder(vocoder, representation, cache=cache)
+    wave = voc(torch.as_tensor(logmel, dtype=torch.float32)[None], representation, length=length)
+    return wave.detach().float().cpu().numpy().reshape(-1)[:length].astype(np.float32)
+
+
+def _resolve_vocoder(vocoder, representation, *, cache: dict):
+    """The vocoder object ``vocoder`` names (``"auto"``, ``"griffinlim"``, a name, or the object itself)."""
     from ganaudio.vocoders.spectral import GriffinLimVocoder, make_vocoder
 
     if isinstance(vocoder, str):
@@ -307,8 +316,7 @@ def _vocode(logmel: torch.Tensor, representation, vocoder, *, cache: dict, lengt
     else:
         raise ParameterError(f"vocoder must be 'auto', 'griffinlim', a vocoder name or a vocoder object, "
                              f"got {vocoder!r}")
-    wave = voc(torch.as_tensor(logmel, dtype=torch.float32)[None], representation, length=length)
-    return wave.detach().float().cpu().numpy().reshape(-1)[:length].astype(np.float32)
+    return voc
 
 
 def _auto_vocoder(representation):

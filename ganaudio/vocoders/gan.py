@@ -113,6 +113,12 @@ class GANVocoder:
     def sample_rate(self) -> int:
         return self.representation.sample_rate
 
+    @property
+    def receptive_frames(self) -> int:
+        """Mel frames either side of an output frame that can change it (block-wise vocoding needs this context)."""
+        radius = getattr(self.generator, "receptive_radius", None)
+        return int(radius()) if radius is not None else 0
+
     def check_representation(self, representation) -> None:
         """Raise ParameterError unless ``representation`` is the mel analysis this vocoder was trained on."""
         if representation is None:

@@ -20,6 +20,7 @@ Stages (each skips what an earlier run finished, so a rerun resumes):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -212,6 +213,10 @@ def evaluate(args, pieces: list[str], model: Path | None) -> dict:
     mel = Mel(sample_rate=SAMPLE_RATE, n_fft=1024, hop_length=256, n_mels=80)
     griffinlim = make_vocoder("griffinlim", n_iter=32)
     gan_vocoder = make_vocoder("gan")
+    # Cached results are redone when the bundled vocoder they were voiced with changes.
+    vocoder_id = hashlib.sha1((Path(gan_vocoder.source) / "model.safetensors").read_bytes()).hexdigest()[:12]
+    if "cyclegan" in keys:
+        keys["cyclegan"] += f" vocoder={args.vocoder}" + (f"@{vocoder_id}" if args.vocoder == "auto" else "")
     results = {m: {} for m in converters}
     results["reference"] = {}
     for piece in tqdm(pieces, desc="held-out pieces", unit="piece"):
@@ -220,12 +225,13 @@ def evaluate(args, pieces: list[str], model: Path | None) -> dict:
         n = min(len(source), len(truth))
         source, truth = source[:n], truth[:n]
         ref_path = args.work / "eval" / "reference" / f"{piece}.json"
-        if not ref_path.is_file():
+        if not ref_path.is_file() or json.loads(ref_path.read_text()).get("vocoder") != vocoder_id:
             with torch.no_grad():
                 spec = mel.encode(torch.from_numpy(truth))
                 floors = {"griffinlim32": griffinlim(spec, mel, length=n).numpy(),
                           "gan_vocoder": gan_vocoder(spec, mel, length=n).numpy()}
-            ref = {"input_family": family_view(instrument_prediction(source, sample_rate=SAMPLE_RATE,
+            ref = {"vocoder": vocoder_id,
+                   "input_family": family_view(instrument_prediction(source, sample_rate=SAMPLE_RATE,
                                                                      evaluator=evaluator)),
                    "truth_family": family_view(instrument_prediction(truth, sample_rate=SAMPLE_RATE,
                                                                      evaluator=evaluator)),

@@ -89,3 +89,21 @@ def test_mel_prior_starts_from_the_pseudo_inverse_magnitude():
     np.testing.assert_allclose(mag, np.sqrt(np.maximum(power, 1e-10)), rtol=1e-3, atol=1e-6)
     with pytest.raises(ParameterError, match="sample_rate"):
         VocosGenerator(n_mels=40, hop_length=128, n_fft=512, dim=16, intermediate_dim=32, n_layers=1, mel_prior=True)
+
+
+@pytest.mark.parametrize("kind", ["vocos", "small"])
+def test_receptive_radius_bounds_what_a_frame_can_change(kind):
+    from ganaudio.presets.vocoder import load_vocoder_preset
+
+    preset = load_vocoder_preset(kind, overrides={"n_mels": 20, "upsample_initial_channel": 32, "dim": 16,
+                                                  "intermediate_dim": 16})
+    g = preset.build_generator().eval()
+    radius, hop, frames = g.receptive_radius(), preset.hop_length, 120
+    mel = torch.randn(1, 20, frames)
+    bumped = mel.clone()
+    bumped[..., frames // 2] += 5.0
+    with torch.no_grad():
+        diff = (g(bumped) - g(mel)).abs()[0, 0]
+    changed = torch.nonzero(diff > 1e-5).flatten()
+    assert len(changed) > 0
+    assert changed.min() >= (frames // 2 - radius) * hop and changed.max() < (frames // 2 + radius + 1) * hop

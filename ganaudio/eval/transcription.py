@@ -56,7 +56,7 @@ def transcribe(
         never before the previous note's start). pYIN's 2048-sample frames
         voice a note 60-120 ms after its attack: the latest onset within 64 ms
         (the earlier rule) put most notes of real renders outside mir_eval's
-        50 ms tolerance (note F-measure 0.12 violin, 0.31 piano on 8 held-out
+        50 ms tolerance (note F-measure 0.12 violin, 0.31 piano on 4 held-out
         chorale melodies; 0.88 and 0.97 with this rule).
 
     Returns

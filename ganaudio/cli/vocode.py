@@ -125,7 +125,8 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
 @train.command("vocoder")
 @click.option("--data", "data", required=True, type=click.Path(exists=True),
               help="Folder of audio files (searched recursively), e.g. SoundFont renders from `ganaudio prepare`.")
-@training_options(("small", "v1", "v2", "v3", "vocos", "vocos-small", "vocos-base"), default="vocos",
+@training_options(("small", "v1", "v2", "v3", "vocos", "vocos-small", "vocos-base"),
+                  default="vocos",
                   preset_help="Generator: HiFi-GAN small/v1/v2/v3, or Vocos-style (STFT head, the fast one).",
                   set_example="--set sample_rate=22050 --set n_mels=100")
 def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, device, seed, show_config,

@@ -72,7 +72,8 @@ def transcribe(
     f0, voiced = track_pitch(y, sample_rate=sample_rate, midi_range=midi_range, hop_length=hop_length)
     midi = np.where(voiced, np.round(librosa.hz_to_midi(np.where(voiced, f0, 440.0))), -1).astype(int)
     strength = librosa.onset.onset_strength(y=y, sr=sample_rate, hop_length=hop_length)
-    onsets = set(librosa.onset.onset_detect(onset_envelope=strength, sr=sample_rate, hop_length=hop_length).tolist())
+    peaks = librosa.onset.onset_detect(onset_envelope=strength, sr=sample_rate, hop_length=hop_length)
+    onsets = set(peaks.tolist())
     rms = librosa.feature.rms(y=y, frame_length=2048, hop_length=hop_length)[0]
     rms = np.pad(rms, (0, max(0, len(midi) - len(rms))))[: len(midi)]
     frame_seconds = hop_length / sample_rate
@@ -92,7 +93,9 @@ def transcribe(
                 peak_db = 20 * np.log10(max(float(rms[start:i].max()), 1e-6))
                 velocity = int(np.clip(127 + 2.5 * peak_db, 1, 127))  # -50 dBFS -> 2, 0 dBFS -> 127
                 candidates = [o for o in onsets if max(start - search, previous + 1) <= o <= start]
-                onset = max(max(candidates, key=lambda o: strength[o]) - 1, previous + 1) if candidates else start
+                onset = start
+                if candidates:  # one frame before the strongest peak: librosa's peaks trail the attack
+                    onset = max(max(candidates, key=lambda o: strength[o]) - 1, previous + 1)
                 previous = onset
                 notes.append(Note(onset * frame_seconds, i * frame_seconds, int(midi[start]), velocity))
             start = None

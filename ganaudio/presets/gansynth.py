@@ -114,8 +114,8 @@ class GANSynthPreset:
         if bad:
             raise ParameterError(f"sample_pitches {bad} lie outside pitch_min-pitch_max "
                                  f"({self.pitch_min}-{self.pitch_max})")
-        for name in ("low_pitch_repeats", "batch_size", "steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
-                     "max_bad_steps", "r1_every", "n_frames", "n_mels", "latent_dim"):
+        for name in ("low_pitch_repeats", "batch_size", "steps", "log_every", "sample_every", "checkpoint_every",
+                     "keep_checkpoints", "max_bad_steps", "r1_every", "n_frames", "n_mels", "latent_dim"):
             if getattr(self, name) < 1:
                 raise ParameterError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if not 0 <= self.ema_decay < 1:

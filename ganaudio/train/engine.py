@@ -99,7 +99,8 @@ class GANTrainer:
                  n_examples: int, out_dir, batch_size: int, g_lr: float, d_lr: float,
                  betas: tuple[float, float] = (0.0, 0.99), loss: str = "hinge", gp_weight: float = 0.0,
                  r1_weight: float = 0.0, r1_every: int = 1, drift_weight: float = 0.0, aux_weight: float = 1.0,
-                 mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"), aux_fake_in_d: bool = False,
+                 mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"),
+                 aux_fake_in_d: bool = False,
                  ema_decay: float = 0.999, grad_clip: float = 0.0, warmup_steps: int = 0, max_bad_steps: int = 20,
                  mixed_precision: bool = True, log_every: int = 10, sample_every: int = 1000,
                  checkpoint_every: int = 1000, keep_checkpoints: int = 3, checkpoint_config: dict | None = None,
@@ -164,10 +165,11 @@ class GANTrainer:
     def _autocast(self):
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
-    def _grad_norm(self, module: torch.nn.Module) -> torch.Tensor:
+    @staticmethod
+    def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
         """Total L2 norm of ``module``'s gradients (0 when it has none); NaN or inf when any is."""
-        norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
-        return torch.stack(norms).norm() if norms else torch.zeros(())
+        grads = [p.grad.detach().float() for p in module.parameters() if p.grad is not None]
+        return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
 
     def _set_learning_rates(self, step: int) -> None:
         """Apply the linear warm-up factor for ``step`` to both optimizers."""
@@ -203,11 +205,8 @@ class GANTrainer:
             ok = dist_utils.all_true(bool(torch.isfinite(norm)), self.dist)
         if ok:
             self.grad_norms[id(optimizer)] = float(norm)
-            if self.grad_clip and float(norm) > self.grad_clip:
-                scale = self.grad_clip / (float(norm) + 1e-6)
-                for p in module.parameters():
-                    if p.grad is not None:
-                        p.grad.mul_(scale)
+            if self.grad_clip:
+                torch.nn.utils.clip_grads_with_norm_(module.parameters(), self.grad_clip, norm)
             optimizer.step()
         return ok
 

@@ -17,7 +17,8 @@ from ganaudio.presets.gansynth import GANSynthPreset
 from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["build_gansynth_trainer", "generate_notes", "load_gansynth", "oversampled_order", "sample_notes", "train_gansynth"]
+__all__ = ["build_gansynth_trainer", "generate_notes", "load_gansynth", "oversampled_order", "sample_notes",
+           "train_gansynth"]
 
 log = logging.getLogger(__name__)
 

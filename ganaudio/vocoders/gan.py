@@ -116,8 +116,7 @@ class GANVocoder:
     @property
     def receptive_frames(self) -> int:
         """Mel frames either side of an output frame that can change it (block-wise vocoding needs this context)."""
-        radius = getattr(self.generator, "receptive_radius", None)
-        return int(radius()) if radius is not None else 0
+        return int(self.generator.receptive_radius())
 
     def check_representation(self, representation) -> None:
         """Raise ParameterError unless ``representation`` is the mel analysis this vocoder was trained on."""

@@ -6,8 +6,10 @@ equalised learning rate); the discriminator mirrors it with downsampling
 blocks and minibatch standard deviation, and returns a real/fake score plus
 auxiliary pitch logits (AC-GAN). Options beyond the paper, off in the paper
 preset: a conditional bias from the pitch in every generator block, a
-frequency-coordinate channel in every block, and a projection term
-(Miyato & Koyama) in the discriminator's score.
+frequency-coordinate channel in every block, a harmonic comb of the asked
+pitch in every generator block, a projection term (Miyato & Koyama) in the
+discriminator's score, and a frequency branch in the discriminator (1-D
+convolutions along frequency at full resolution).
 
 Every size comes from the constructor: ``image_shape = (freq, frames)`` and
 ``channels`` (lowest resolution first); the starting map is ``image_shape /
@@ -17,6 +19,8 @@ Every size comes from the constructor: ``image_shape = (freq, frames)`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import math
 
 import torch
 from torch import nn
@@ -102,6 +106,13 @@ class Generator(_PitchConditioned):
         Add a learned per-channel bias from the pitch after every convolution.
     coord : bool
         Append a frequency-coordinate channel before every convolution.
+    harmonic_rows : sequence of float, optional
+        Centre frequency in Hz of each image row (``freq`` values, lowest row
+        first). Given, every block's first convolution also reads the comb
+        ``cos(2 pi row_hz / f0)`` of the asked pitch, averaged down to the
+        block's resolution (so combs finer than a block's rows fade out
+        there): harmonics spaced a few rows apart, which thin full-resolution
+        layers cannot draw from a one-hot pitch, come as an input.
     output_activation : {"tanh", "linear"}
     equalized : bool
         Equalised learning rate.
@@ -116,11 +127,17 @@ class Generator(_PitchConditioned):
     def __init__(self, *, latent_dim: int = 256, n_pitches: int = 61, lowest_pitch: int = 24,
                  image_shape: tuple[int, int] = (1024, 128), channels: Sequence[int] = (256, 256, 256, 256, 128, 64, 32),
                  out_channels: int = 2, pitch_bias: bool = False, coord: bool = False,
-                 output_activation: str = "tanh", equalized: bool = True):
+                 harmonic_rows: Sequence[float] | None = None, output_activation: str = "tanh",
+                 equalized: bool = True):
         super().__init__()
         channels = tuple(channels)
         image_shape = tuple(image_shape)
         self.base = _base_shape(image_shape, channels)
+        if harmonic_rows is not None:
+            harmonic_rows = tuple(float(f) for f in harmonic_rows)
+            if len(harmonic_rows) != image_shape[0] or min(harmonic_rows) < 0:
+                raise ParameterError(f"harmonic_rows must hold {image_shape[0]} frequencies >= 0 Hz (one per row), "
+                                     f"got {len(harmonic_rows)}")
         for name, value in (("latent_dim", latent_dim), ("n_pitches", n_pitches), ("out_channels", out_channels)):
             if not isinstance(value, int) or value < 1:
                 raise ParameterError(f"{name} must be a positive integer, got {value!r}")
@@ -128,8 +145,8 @@ class Generator(_PitchConditioned):
             raise ParameterError(f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {output_activation!r}")
         self._config = dict(latent_dim=latent_dim, n_pitches=n_pitches, lowest_pitch=lowest_pitch,
                             image_shape=image_shape, channels=channels, out_channels=out_channels,
-                            pitch_bias=pitch_bias, coord=coord, output_activation=output_activation,
-                            equalized=equalized)
+                            pitch_bias=pitch_bias, coord=coord, harmonic_rows=harmonic_rows,
+                            output_activation=output_activation, equalized=equalized)
         self.latent_dim, self.n_pitches, self.lowest_pitch = latent_dim, n_pitches, lowest_pitch
         self.image_shape, self.out_channels = image_shape, out_channels
         self.output_activation = output_activation
@@ -137,12 +154,20 @@ class Generator(_PitchConditioned):
         f0, t0 = self.base
         self.input = EqualizedLinear(latent_dim + n_pitches, channels[0] * f0 * t0, gain=2 ** 0.5 / 4,
                                      equalized=equalized)
+        extra = 1 if harmonic_rows is not None else 0
         self.blocks = nn.ModuleList(
-            UpBlock(c_in, c_out, upsample=i > 0, cond_dim=cond_dim, coord=coord, equalized=equalized)
+            UpBlock(c_in, c_out, upsample=i > 0, cond_dim=cond_dim, coord=coord, extra_channels=extra,
+                    equalized=equalized)
             for i, (c_in, c_out) in enumerate(zip((channels[0],) + channels[:-1], channels))
         )
         self.to_image = EqualizedConv2d(channels[-1], out_channels, 1, gain=1.0, equalized=equalized)
+        self.register_buffer("row_hz", torch.tensor(harmonic_rows or (), dtype=torch.float64), persistent=False)
 
+    def harmonic_comb(self, pitch: torch.Tensor) -> torch.Tensor:
+        """``cos(2 pi row_hz / f0)`` for pitch indices ``(batch,)``: ``(batch, 1, freq, 1)``, 1 at every harmonic."""
+        f0 = 440.0 * 2.0 ** ((self.lowest_pitch + pitch.to(torch.float64) - 69.0) / 12.0)
+        comb = torch.cos(2 * math.pi * self.row_hz[None, :] / f0[:, None])
+        return comb.float()[:, None, :, None]
     def forward(self, z: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
         """``z`` ``(batch, latent_dim)``, ``pitch`` ``(batch,)`` class indices -> ``(batch, out_channels, freq, frames)``."""
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -151,8 +176,13 @@ class Generator(_PitchConditioned):
         x = self.input(torch.cat([pixel_norm(z), one_hot], dim=1))
         x = pixel_norm(F.leaky_relu(x.view(z.shape[0], -1, *self.base), LRELU_SLOPE))
         cond = one_hot if self.blocks[0].cond is not None else None
+        comb = self.harmonic_comb(pitch) if self.row_hz.numel() else None
         for block in self.blocks:
-            x = block(x, cond)
+            extra = None
+            if comb is not None:  # the comb averaged down to this block's rows
+                rows = x.shape[2] * (2 if block.upsample else 1)
+                extra = F.avg_pool2d(comb, (comb.shape[2] // rows, 1))
+            x = block(x, cond, extra)
         x = self.to_image(x)
         return torch.tanh(x) if self.output_activation == "tanh" else x
 
@@ -175,6 +205,14 @@ class Discriminator(_PitchConditioned):
         Add a linear map of the time-averaged input spectrum ``(in_channels * freq)``
         to the features the score, projection and pitch heads read: a short path
         from "where the harmonics are" to the pitch decision.
+    freq_branch : int
+        Channels of a frequency branch (0 = none): the frames folded into
+        channels, then 1-D convolutions along frequency at full resolution
+        (kernel 5, 2x pooling down to the base rows), added to the same
+        features. It sees the fine harmonic structure of low notes that the
+        thin full-resolution 2-D layers cannot afford to, at about the cost of
+        one such layer. Its output layer starts at zero, so adding it to a
+        trained discriminator leaves the scores unchanged.
 
     Returns (from ``forward``)
     -------
@@ -193,17 +231,19 @@ class Discriminator(_PitchConditioned):
     def __init__(self, *, n_pitches: int = 61, lowest_pitch: int = 24, image_shape: tuple[int, int] = (1024, 128),
                  channels: Sequence[int] = (256, 256, 256, 256, 128, 64, 32), in_channels: int = 2,
                  projection: bool = False, mbstd_group: int = 4, coord: bool = False,
-                 spectral_profile: bool = False, equalized: bool = True):
+                 spectral_profile: bool = False, freq_branch: int = 0, equalized: bool = True):
         super().__init__()
         channels = tuple(channels)
         image_shape = tuple(image_shape)
         self.base = _base_shape(image_shape, channels)
         if not isinstance(n_pitches, int) or n_pitches < 1:
             raise ParameterError(f"n_pitches must be a positive integer, got {n_pitches!r}")
+        if not isinstance(freq_branch, int) or isinstance(freq_branch, bool) or freq_branch < 0:
+            raise ParameterError(f"freq_branch must be a channel count >= 0, got {freq_branch!r}")
         self._config = dict(n_pitches=n_pitches, lowest_pitch=lowest_pitch, image_shape=image_shape,
                             channels=channels, in_channels=in_channels, projection=projection,
                             mbstd_group=mbstd_group, coord=coord, spectral_profile=spectral_profile,
-                            equalized=equalized)
+                            freq_branch=freq_branch, equalized=equalized)
         self.n_pitches, self.lowest_pitch, self.image_shape, self.in_channels = (
             n_pitches, lowest_pitch, image_shape, in_channels)
         self.from_image = EqualizedConv2d(in_channels + (1 if coord else 0), channels[-1], 1, equalized=equalized)
@@ -220,6 +260,24 @@ class Discriminator(_PitchConditioned):
         self.embed = EqualizedLinear(n_pitches, c0, gain=1.0, bias=False, equalized=equalized) if projection else None
         self.profile = (EqualizedLinear(in_channels * image_shape[0], c0, equalized=equalized)
                         if spectral_profile else None)
+        self.branch = self.branch_out = None
+        if freq_branch:
+            folded = in_channels * image_shape[1] + (1 if coord else 0)
+            self.branch = nn.ModuleList(EqualizedConv2d(c_in, freq_branch, (5, 1), equalized=equalized)
+                                        for c_in in [folded] + [freq_branch] * (len(channels) - 1))
+            self.branch_out = EqualizedLinear(freq_branch * self.base[0], c0, equalized=equalized)
+            nn.init.zeros_(self.branch_out.weight)
+
+    def _frequency_branch(self, x: torch.Tensor) -> torch.Tensor:
+        """``(batch, in_channels, freq, frames)`` -> ``(batch, c0)``: 1-D convolutions along frequency."""
+        b, c, f, t = x.shape
+        h = x.transpose(2, 3).reshape(b, c * t, f, 1)  # the frames folded into channels
+        h = self.coord(h) if self.coord is not None else h
+        for i, conv in enumerate(self.branch):
+            h = F.leaky_relu(conv(h), LRELU_SLOPE)
+            if i < len(self.branch) - 1:
+                h = F.avg_pool2d(h, (2, 1))
+        return self.branch_out(h.flatten(1))
 
     def forward(self, x: torch.Tensor, pitch: torch.Tensor | None = None, *, return_features: bool = False):
         expected = (self.in_channels, *self.image_shape)
@@ -239,6 +297,8 @@ class Discriminator(_PitchConditioned):
         h = self.final_linear(h.flatten(1))
         if self.profile is not None:  # the time-averaged spectrum, straight to the heads
             h = h + self.profile(x.mean(dim=-1).flatten(1))
+        if self.branch is not None:
+            h = h + self._frequency_branch(x)
         h = F.leaky_relu(h, LRELU_SLOPE)
         score = self.score(h).squeeze(1)
         if self.embed is not None:

@@ -69,7 +69,9 @@ class EqualizedConv2d(nn.Module):
 
     Parameters
     ----------
-    in_channels, out_channels, kernel_size : int
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+        Square, or ``(freq, frames)`` (e.g. ``(5, 1)`` for a convolution along frequency only).
     gain : float
         He gain; the weight is multiplied by ``gain / sqrt(fan_in)`` in forward.
     equalized : bool
@@ -83,19 +85,20 @@ class EqualizedConv2d(nn.Module):
     torch.Size([1, 8, 16, 8])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, gain: float = math.sqrt(2),
-                 equalized: bool = True):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int], *,
+                 gain: float = math.sqrt(2), equalized: bool = True):
         super().__init__()
         _check_positive("in_channels", in_channels)
         _check_positive("out_channels", out_channels)
-        _check_positive("kernel_size", kernel_size)
-        fan_in = in_channels * kernel_size * kernel_size
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        _check_positive("kernel_size", kh)
+        _check_positive("kernel_size", kw)
+        fan_in = in_channels * kh * kw
         he = gain / math.sqrt(fan_in)
         self.scale = he if equalized else 1.0
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size)
-                                   * (1.0 if equalized else he))
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kh, kw) * (1.0 if equalized else he))
         self.bias = nn.Parameter(torch.zeros(out_channels))
-        self.padding = kernel_size // 2
+        self.padding = (kh // 2, kw // 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
@@ -176,7 +179,9 @@ class FrequencyCoord(nn.Module):
 class UpBlock(nn.Module):
     """Nearest-neighbour 2x upsampling then two 3x3 convolutions, leaky ReLU and pixel norm.
 
-    With ``coord``, a frequency-coordinate channel joins the first convolution's input.
+    With ``coord``, a frequency-coordinate channel joins the first convolution's input,
+    and ``extra_channels`` more per-example rows ``extra`` ``(batch, extra_channels,
+    2H, 1)`` (constant along time, e.g. a pitch's harmonic comb) after it.
     An optional per-example condition vector ``cond`` ``(batch, cond_dim)`` is
     mapped to a per-channel bias added after each convolution (a conditional
     bias: the pitch reaches every resolution, not only the input).
@@ -186,11 +191,13 @@ class UpBlock(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, *, upsample: bool = True, cond_dim: int = 0,
-                 coord: bool = False, use_pixel_norm: bool = True, equalized: bool = True):
+                 coord: bool = False, extra_channels: int = 0, use_pixel_norm: bool = True,
+                 equalized: bool = True):
         super().__init__()
         self.upsample = upsample
         self.coord = FrequencyCoord() if coord else None
-        extra = 1 if coord else 0
+        self.extra_channels = extra_channels
+        extra = (1 if coord else 0) + extra_channels
         self.conv1 = EqualizedConv2d(in_channels + extra, out_channels, 3, equalized=equalized)
         self.conv2 = EqualizedConv2d(out_channels, out_channels, 3, equalized=equalized)
         self.cond = EqualizedLinear(cond_dim, 2 * out_channels, gain=1.0, equalized=equalized) if cond_dim else None
@@ -202,7 +209,8 @@ class UpBlock(nn.Module):
         x = F.leaky_relu(x, LRELU_SLOPE)
         return pixel_norm(x) if self.use_pixel_norm else x
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None,
+                extra: torch.Tensor | None = None) -> torch.Tensor:
         if self.upsample:
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         b1 = b2 = None
@@ -212,6 +220,12 @@ class UpBlock(nn.Module):
             b1, b2 = self.cond(cond).chunk(2, dim=1)
         if self.coord is not None:
             x = self.coord(x)
+        if self.extra_channels:
+            expected = (x.shape[0], self.extra_channels, x.shape[2], 1)
+            if extra is None or tuple(extra.shape) != expected:
+                raise ParameterError(f"this block takes extra rows of shape {expected}, got "
+                                     f"{None if extra is None else tuple(extra.shape)}")
+            x = torch.cat([x, extra.to(x.dtype).expand(-1, -1, -1, x.shape[3])], dim=1)
         x = self._act(self.conv1(x), b1)
         return self._act(self.conv2(x), b2)
 

@@ -76,6 +76,8 @@ class GANSynthPreset:
     coord: bool = False
     projection: bool = False
     spectral_profile: bool = False
+    harmonic_input: bool = False  # the asked pitch's harmonic comb into every generator block
+    freq_branch: int = 0  # channels of the discriminator's full-resolution frequency branch (0 = none)
     mbstd_group: int = 4
     output_activation: str = "tanh"
     # ---- optimisation
@@ -138,12 +140,14 @@ class GANSynthPreset:
     def generator_kwargs(self) -> dict:
         return dict(latent_dim=self.latent_dim, n_pitches=self.n_pitches, lowest_pitch=self.pitch_min,
                     image_shape=self.image_shape, channels=self.g_channels, out_channels=2,
-                    pitch_bias=self.pitch_bias, coord=self.coord, output_activation=self.output_activation)
+                    pitch_bias=self.pitch_bias, coord=self.coord, output_activation=self.output_activation,
+                    harmonic_rows=self.representation().band_frequencies() if self.harmonic_input else None)
 
     def discriminator_kwargs(self) -> dict:
         return dict(n_pitches=self.n_pitches, lowest_pitch=self.pitch_min, image_shape=self.image_shape,
                     channels=self.d_channels, in_channels=2, projection=self.projection,
-                    mbstd_group=self.mbstd_group, coord=self.coord, spectral_profile=self.spectral_profile)
+                    mbstd_group=self.mbstd_group, coord=self.coord, spectral_profile=self.spectral_profile,
+                    freq_branch=self.freq_branch)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

@@ -253,6 +253,18 @@ class Mel(SpectralRepresentation):
         return dict(sample_rate=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin,
                     fmax=self.fmax, htk=self.htk, norm=self.norm)
 
+    def band_frequencies(self) -> tuple[float, ...]:
+        """Centre frequency in Hz of each mel band (where its triangle peaks), lowest first: ``n_mels`` values.
+
+        Examples
+        --------
+        >>> Mel(sample_rate=16000, n_fft=1024, hop_length=256, n_mels=4).band_frequencies()[0] > 0
+        True
+        """
+        fmax = self.fmax or self.sample_rate / 2
+        edges = librosa.mel_frequencies(self.n_mels + 2, fmin=self.fmin, fmax=fmax, htk=self.htk)
+        return tuple(float(f) for f in edges[1:-1])
+
     def filterbank(self, like: torch.Tensor) -> torch.Tensor:
         """Mel filterbank ``(n_mels, n_fft // 2 + 1)`` on ``like``'s device and dtype."""
         return F.mel_filterbank(**self._mel_kwargs(), dtype=like.dtype, device=like.device)

@@ -17,6 +17,7 @@ from a checkpoint repeats the uninterrupted run exactly on the same machine.
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import logging
 import math
@@ -38,6 +39,21 @@ log = logging.getLogger(__name__)
 
 BatchFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 SampleFn = Callable[[torch.nn.Module, int], dict]
+
+
+def same_config(module: torch.nn.Module, stored: dict | None) -> bool:
+    """Whether ``module`` was built with the constructor arguments ``stored`` (a checkpoint's config entry).
+
+    Arguments a checkpoint predates (added since, with defaults that keep the
+    old behaviour) count as their defaults, so an old checkpoint still matches.
+    """
+    if not isinstance(stored, dict):
+        return False
+    defaults = {name: p.default for name, p in inspect.signature(type(module)).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    current = module.config()
+    filled = {k: defaults[k] for k in current if k not in stored and k in defaults}
+    return {**filled, **stored} == current
 
 
 class GANTrainer:
@@ -320,7 +336,7 @@ class GANTrainer:
             raise CheckpointError(f"nothing to resume: {self.ckpt_dir} holds no complete checkpoint")
         config, states = load_checkpoint(path)
         for key, module in (("generator", self.G), ("discriminator", self.D)):
-            if config.get(key) != module.config():
+            if not same_config(module, config.get(key)):
                 raise CheckpointError(f"{path} was saved with {key} {config.get(key)}, but this run builds "
                                       f"{module.config()}; use the same settings or a new --out folder")
         for name, module in self.modules().items():
@@ -355,7 +371,7 @@ class GANTrainer:
         the committed weights. Returns the step.
         """
         config, states = load_checkpoint(path)
-        if config.get("generator") != self.G.config():
+        if not same_config(self.G, config.get("generator")):
             raise CheckpointError(f"{path} was saved with generator {config.get('generator')}, but this run builds "
                                   f"{self.G.config()}; use the same settings")
         for name, module in self.modules().items():
@@ -363,7 +379,7 @@ class GANTrainer:
             if name == "discriminator" and source is None:
                 log.info("%s has no discriminator weights; the discriminator starts fresh", path)
                 continue
-            if name == "discriminator" and config.get("discriminator") != module.config():
+            if name == "discriminator" and not same_config(module, config.get("discriminator")):
                 log.warning("%s holds a discriminator with other settings (%s); this run's %s starts fresh", path,
                             config.get("discriminator"), module.config())
                 continue

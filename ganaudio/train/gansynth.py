@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from ganaudio.presets.gansynth import GANSynthPreset
 from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["build_gansynth_trainer", "generate_notes", "load_gansynth", "oversampled_order", "sample_notes",
-           "train_gansynth"]
+__all__ = ["build_gansynth_trainer", "generate_notes", "grow_gansynth", "load_gansynth", "oversampled_order",
+           "sample_notes", "train_gansynth"]
 
 log = logging.getLogger(__name__)
 
@@ -186,3 +187,74 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANS
         return trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
     finally:
         dist_utils.shutdown(dist)
+
+
+def _grown_state(old: dict[str, torch.Tensor], module: torch.nn.Module, what: str) -> dict[str, torch.Tensor]:
+    """``old`` weights fitted to ``module``: new input channels get zero weights, new layers keep their init.
+
+    A convolution that gained input channels has its old weights scaled by
+    ``sqrt(new fan-in / old fan-in)``, which cancels the change in the
+    equalised-learning-rate constant, so the grown network computes what the
+    old one did.
+    """
+    from ganaudio.errors import CheckpointError
+
+    state = module.state_dict()
+    unused = sorted(set(old) - set(state))
+    if unused:
+        raise CheckpointError(f"the {what} weights {unused[:3]} have no place in the grown {what}")
+    for key, value in old.items():
+        target = state[key]
+        if value.shape == target.shape:
+            state[key] = value.clone()
+        elif value.ndim == 4 and value.shape[0] == target.shape[0] and value.shape[1] < target.shape[1] \
+                and value.shape[2:] == target.shape[2:]:
+            grown = torch.zeros_like(target)
+            grown[:, :value.shape[1]] = value * math.sqrt(target.shape[1] / value.shape[1])
+            state[key] = grown
+        else:
+            raise CheckpointError(f"{what} weight {key} has shape {tuple(value.shape)}; the grown {what} needs "
+                                  f"{tuple(target.shape)}, which growing by input channels cannot give")
+    return state
+
+
+def grow_gansynth(path: str | os.PathLike, out: str | os.PathLike, *, harmonic_input: bool | None = None,
+                  freq_branch: int | None = None, seed: int = 0) -> Path:
+    """A trained GANSynth model folder with the harmonic comb input and/or the frequency branch added.
+
+    The grown networks compute what the old ones did (new input channels and
+    the branch's output layer start at zero), so training goes on from the
+    old model's quality with ``--init-from out`` and the matching ``--set``
+    options. ``None`` keeps a setting as it was. Writes ``out`` atomically.
+
+    Examples
+    --------
+    >>> grow_gansynth("ganaudio/assets/gansynth_tiny", "runs/grown", harmonic_input=True,
+    ...               freq_branch=64)   # doctest: +SKIP
+    """
+    from ganaudio.errors import CheckpointError
+    from ganaudio.presets.gansynth import PRESETS, apply_overrides
+    from ganaudio.train.checkpoint import load_checkpoint, write_model_folder
+    from ganaudio.train.engine import same_config
+
+    config, states = load_checkpoint(path)
+    if config.get("family") != "gansynth" or "preset" not in config:
+        raise CheckpointError(f"{path} is not a GANSynth model folder with its preset")
+    changes = {k: v for k, v in (("harmonic_input", harmonic_input), ("freq_branch", freq_branch)) if v is not None}
+    settings = {k: v for k, v in config["preset"].items() if k in PRESETS["paper"].to_dict()}
+    preset = apply_overrides(PRESETS["paper"], {**settings, **changes})
+    old_preset = apply_overrides(PRESETS["paper"], settings)
+    for module, key in ((Generator(**old_preset.generator_kwargs()), "generator"),
+                        (Discriminator(**old_preset.discriminator_kwargs()), "discriminator")):
+        if key in config and not same_config(module, config[key]):
+            raise CheckpointError(f"{path}: its {key} does not match its preset; cannot grow it")
+    torch.manual_seed(seed)
+    G, D = Generator(**preset.generator_kwargs()), Discriminator(**preset.discriminator_kwargs())
+    tensors = {}
+    for name, module in (("generator", G), ("generator_ema", G), ("discriminator", D)):
+        if name in states:
+            for key, value in _grown_state(states[name], module, name).items():
+                tensors[f"{name}.{key}"] = value
+    config = {**config, "generator": G.config(), "discriminator": D.config(), "preset": preset.to_dict(),
+              "grown_from": str(path)}
+    return write_model_folder(out, tensors=tensors, config=config)

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch import nn
 
 from ganaudio.errors import ParameterError
 from ganaudio.models.gansynth import Discriminator, Generator
@@ -99,3 +100,55 @@ def test_presets_build_models(name):
         x = G(torch.randn(2, p.latent_dim), torch.tensor([0, p.n_pitches - 1]))
         assert x.shape == (2, 2, 512, 32) and G.base == (16, 1)
         assert D(x, torch.tensor([0, 1]))[1].shape == (2, p.n_pitches)
+
+
+def _rows(n, top=4000.0):
+    return [top * (i + 0.5) / n for i in range(n)]
+
+
+def test_harmonic_comb_peaks_on_the_harmonics_of_the_asked_pitch():
+    G = Generator(latent_dim=4, n_pitches=13, lowest_pitch=57, image_shape=(64, 8), channels=(8, 4),
+                  harmonic_rows=_rows(64))
+    comb = G.harmonic_comb(torch.tensor([0, 12]))            # A3 (220 Hz) and A4 (440 Hz)
+    assert comb.shape == (2, 1, 64, 1)
+    rows = torch.tensor(_rows(64))
+    for i, f0 in enumerate((220.0, 440.0)):
+        on = (rows / f0 - torch.round(rows / f0)).abs() < 0.03
+        off = (rows / f0 - torch.round(rows / f0)).abs() > 0.47
+        assert on.any() and off.any()
+        assert (comb[i, 0, on, 0] > 0.98).all() and (comb[i, 0, off, 0] < -0.98).all()
+
+
+def test_harmonic_input_changes_the_output_only_through_new_weights():
+    torch.manual_seed(0)
+    plain = Generator(latent_dim=6, n_pitches=5, lowest_pitch=60, image_shape=(32, 8), channels=(8, 8, 4),
+                      pitch_bias=True, coord=True)
+    comb = Generator(latent_dim=6, n_pitches=5, lowest_pitch=60, image_shape=(32, 8), channels=(8, 8, 4),
+                     pitch_bias=True, coord=True, harmonic_rows=_rows(32))
+    assert comb.config()["harmonic_rows"] == _rows(32)
+    assert Generator.from_config(comb.config()).config() == comb.config()
+    z, p = torch.randn(3, 6), torch.tensor([0, 2, 4])
+    assert comb(z, p).shape == (3, 2, 32, 8)
+    # every first convolution reads one more input channel, the comb
+    assert [b.conv1.weight.shape[1] - 1 for b in comb.blocks] == [b.conv1.weight.shape[1] for b in plain.blocks]
+    with pytest.raises(ParameterError, match="harmonic_rows"):
+        Generator(latent_dim=6, n_pitches=5, image_shape=(32, 8), channels=(8, 4), harmonic_rows=_rows(31))
+
+
+def test_frequency_branch_starts_silent_then_learns():
+    torch.manual_seed(0)
+    kwargs = dict(n_pitches=5, lowest_pitch=60, image_shape=(32, 8), channels=(8, 8, 4), projection=True,
+                  coord=True)
+    D = Discriminator(**kwargs)
+    Db = Discriminator(**kwargs, freq_branch=6)
+    Db.load_state_dict(D.state_dict(), strict=False)
+    x, p = torch.randn(4, 2, 32, 8), torch.tensor([0, 1, 2, 3])
+    for a, b in zip(D(x, p), Db(x, p)):
+        assert torch.equal(a, b)
+    Db(x, p)[0].sum().backward()
+    assert Db.branch_out.weight.grad.abs().sum() > 0       # the zero output layer still gets a gradient
+    nn.init.normal_(Db.branch_out.weight)
+    one = torch.cat([Db._frequency_branch(x[i:i + 1]) for i in range(4)])
+    assert torch.allclose(one, Db._frequency_branch(x), atol=1e-5) and one.abs().sum() > 0
+    with pytest.raises(ParameterError, match="freq_branch"):
+        Discriminator(**kwargs, freq_branch=-1)

@@ -49,3 +49,20 @@ def test_blocks_shapes_and_condition():
     with pytest.raises(ParameterError):
         up(torch.randn(2, 8, 4, 3))
     assert DownBlock(4, 8, coord=True)(torch.randn(2, 4, 8, 6)).shape == (2, 8, 4, 3)
+
+
+def test_frequency_only_kernel_and_extra_rows():
+    conv = EqualizedConv2d(3, 5, (5, 1))
+    x = torch.randn(2, 3, 16, 4)
+    y = conv(x)
+    assert y.shape == (2, 5, 16, 4)
+    # a (5, 1) kernel never mixes frames
+    x2 = x.clone()
+    x2[..., 1:] = torch.randn(2, 3, 16, 3)
+    assert torch.allclose(conv(x2)[..., 0], y[..., 0])
+    up = UpBlock(4, 6, extra_channels=1, coord=True)
+    assert up(torch.randn(2, 4, 8, 3), extra=torch.randn(2, 1, 16, 1)).shape == (2, 6, 16, 6)
+    with pytest.raises(ParameterError, match="extra rows"):
+        up(torch.randn(2, 4, 8, 3))
+    with pytest.raises(ParameterError, match="extra rows"):
+        up(torch.randn(2, 4, 8, 3), extra=torch.randn(2, 1, 8, 1))

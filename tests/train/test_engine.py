@@ -280,3 +280,41 @@ def test_init_from_with_another_discriminator_keeps_the_generator_and_a_fresh_di
     assert all(torch.equal(wider.G.state_dict()[k], v) for k, v in first.G.state_dict().items())
     wider.fit(3)
     assert wider.step == 3
+
+
+def test_grown_model_computes_the_same_and_continues_training(note_folder, tmp_path, cache_dir):  # noqa: F811
+    from ganaudio.models.gansynth import Discriminator
+    from ganaudio.train.gansynth import grow_gansynth
+
+    first = trainer(note_folder, tmp_path / "a", cache_dir)
+    first.fit(2)
+    folder = latest_checkpoint(tmp_path / "a" / "checkpoints")
+    grown = grow_gansynth(folder, tmp_path / "grown", harmonic_input=True, freq_branch=4)
+    config, states = load_checkpoint(grown)
+    assert len(config["generator"]["harmonic_rows"]) == TINY_TEST["n_mels"]
+    assert config["preset"]["harmonic_input"] and config["preset"]["freq_branch"] == 4
+    G = Generator.from_config(config["generator"])
+    G.load_state_dict(states["generator"])
+    D = Discriminator.from_config(config["discriminator"])
+    D.load_state_dict(states["discriminator"])
+    z, p = torch.randn(3, TINY_TEST["latent_dim"]), torch.tensor([0, 7, 24])
+    x = first.G(z, p)
+    assert torch.allclose(G(z, p), x, atol=1e-4)
+    for old, new in zip(first.D(x, p), D(x, p)):
+        assert torch.allclose(old, new, atol=1e-4)
+    more = trainer(note_folder, tmp_path / "b", cache_dir, harmonic_input=True, freq_branch=4)
+    more.fit(3, init_from=grown)
+    assert more.step == 3
+    with pytest.raises(CheckpointError, match="same settings"):
+        trainer(note_folder, tmp_path / "c", cache_dir).init_from(grown)
+
+
+def test_checkpoints_from_before_an_option_existed_still_match(note_folder, tmp_path, cache_dir):  # noqa: F811
+    first = trainer(note_folder, tmp_path / "a", cache_dir)
+    first.fit(2)
+    folder = latest_checkpoint(tmp_path / "a" / "checkpoints")
+    config = json.loads((folder / "config.json").read_text())
+    del config["generator"]["harmonic_rows"], config["discriminator"]["freq_branch"]  # as older versions wrote
+    (folder / "config.json").write_text(json.dumps(config))
+    again = trainer(note_folder, tmp_path / "a", cache_dir)
+    assert again.resume() == 2

@@ -18,9 +18,8 @@ Every size comes from the constructor: ``image_shape = (freq, frames)`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -1,6 +1,6 @@
 """Copy a run's newest checkpoint into the package as the bundled model (ganaudio/assets/gansynth_tiny).
 
-Usage: python recipes/gansynth_soundfont/export.py RUN_DIR [--name gansynth_tiny] [--report report.json]
+Usage: python recipes/gansynth_soundfont/export.py RUN_DIR [--name gansynth_tiny] [--report report.json] [--checkpoint DIR]
 
 The bundled folder is the checkpoint's model.safetensors and config.json (no
 optimizer state: `ganaudio train gansynth --init-from ganaudio/assets/gansynth_tiny`
@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
-from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint
+from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint, write_model_folder
 
 ASSETS = Path(__file__).resolve().parents[2] / "ganaudio" / "assets"
 DATA = {
@@ -32,23 +30,16 @@ def main() -> None:
     parser.add_argument("run")
     parser.add_argument("--name", default="gansynth_tiny")
     parser.add_argument("--report", help="evaluate.py's JSON report to store beside the weights")
+    parser.add_argument("--checkpoint", help="a checkpoint folder to export [the run's newest]")
     args = parser.parse_args()
-    source = latest_checkpoint(Path(args.run) / "checkpoints") or Path(args.run)
-    config, _ = load_checkpoint(source)  # validates the folder before anything is replaced
+    source = Path(args.checkpoint) if args.checkpoint else (
+        latest_checkpoint(Path(args.run) / "checkpoints") or Path(args.run))
+    config, states = load_checkpoint(source)  # validates the folder before anything is replaced
     config["data"] = DATA
     if args.report:
         config["evaluation"] = json.loads(Path(args.report).read_text())
-    target = ASSETS / args.name
-    tmp = Path(tempfile.mkdtemp(prefix=f".{args.name}.", dir=ASSETS))
-    shutil.copy2(source / "model.safetensors", tmp / "model.safetensors")
-    (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    tmp.chmod(0o755)  # mkdtemp makes it private
-    (tmp / "model.safetensors").chmod(0o644)
-    old = target.with_name(f".{args.name}.old")
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    tensors = {f"{name}.{key}": value for name, state in states.items() for key, value in state.items()}
+    target = write_model_folder(ASSETS / args.name, tensors=tensors, config=config)
     print(f"{source} (step {config['step']}) -> {target}")
 
 

@@ -20,6 +20,8 @@ CHANNEL_LABELS = {
 def _frequency_axis(rep, n_bins: int) -> tuple[np.ndarray, str]:
     import librosa
 
+    if rep.name in ("mel", "ifmel") and n_bins == rep.n_mels:
+        return np.asarray(rep.band_frequencies()), "Hz (mel)"
     if rep.name in ("mel", "ifmel"):
         return librosa.mel_frequencies(n_bins, fmin=rep.fmin, fmax=rep.fmax or rep.sample_rate / 2, htk=rep.htk), "Hz (mel)"
     if rep.name == "cqt":

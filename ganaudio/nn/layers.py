@@ -95,6 +95,7 @@ class EqualizedConv2d(nn.Module):
         _check_positive("kernel_size", kw)
         fan_in = in_channels * kh * kw
         he = gain / math.sqrt(fan_in)
+        self.equalized = equalized
         self.scale = he if equalized else 1.0
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kh, kw) * (1.0 if equalized else he))
         self.bias = nn.Parameter(torch.zeros(out_channels))

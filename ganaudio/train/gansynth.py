@@ -192,10 +192,10 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANS
 def _grown_state(old: dict[str, torch.Tensor], module: torch.nn.Module, what: str) -> dict[str, torch.Tensor]:
     """``old`` weights fitted to ``module``: new input channels get zero weights, new layers keep their init.
 
-    A convolution that gained input channels has its old weights scaled by
-    ``sqrt(new fan-in / old fan-in)``, which cancels the change in the
-    equalised-learning-rate constant, so the grown network computes what the
-    old one did.
+    An equalised convolution that gained input channels has its old weights
+    scaled by ``sqrt(new fan-in / old fan-in)``, which cancels the change in
+    its run-time constant, so the grown network computes what the old one
+    did; a plain convolution keeps its weights as they were.
     """
     from ganaudio.errors import CheckpointError
 
@@ -209,8 +209,10 @@ def _grown_state(old: dict[str, torch.Tensor], module: torch.nn.Module, what: st
             state[key] = value.clone()
         elif value.ndim == 4 and value.shape[0] == target.shape[0] and value.shape[1] < target.shape[1] \
                 and value.shape[2:] == target.shape[2:]:
+            owner = module.get_submodule(key.rpartition(".")[0])
+            rescale = math.sqrt(target.shape[1] / value.shape[1]) if getattr(owner, "equalized", False) else 1.0
             grown = torch.zeros_like(target)
-            grown[:, :value.shape[1]] = value * math.sqrt(target.shape[1] / value.shape[1])
+            grown[:, :value.shape[1]] = value * rescale
             state[key] = grown
         else:
             raise CheckpointError(f"{what} weight {key} has shape {tuple(value.shape)}; the grown {what} needs "

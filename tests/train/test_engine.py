@@ -309,6 +309,19 @@ def test_grown_model_computes_the_same_and_continues_training(note_folder, tmp_p
         trainer(note_folder, tmp_path / "c", cache_dir).init_from(grown)
 
 
+@pytest.mark.parametrize("equalized", [True, False])
+def test_growing_input_channels_keeps_the_output_for_plain_and_equalized_convolutions(equalized):
+    from ganaudio.nn.layers import EqualizedConv2d
+    from ganaudio.train.gansynth import _grown_state
+
+    torch.manual_seed(0)
+    old = torch.nn.Sequential(EqualizedConv2d(2, 4, 3, equalized=equalized))
+    new = torch.nn.Sequential(EqualizedConv2d(5, 4, 3, equalized=equalized))
+    new.load_state_dict(_grown_state(old.state_dict(), new, "test"))
+    x = torch.randn(2, 5, 8, 6)
+    assert torch.allclose(new(x), old(x[:, :2]), atol=1e-5)
+
+
 def test_checkpoints_from_before_an_option_existed_still_match(note_folder, tmp_path, cache_dir):  # noqa: F811
     first = trainer(note_folder, tmp_path / "a", cache_dir)
     first.fit(2)

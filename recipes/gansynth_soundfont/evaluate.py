@@ -1,6 +1,7 @@
 """Judge a GANSynth checkpoint: pitch accuracy (pYIN, 50 cents) and timbre spread, beside real notes.
 
-Usage: python recipes/gansynth_soundfont/evaluate.py CHECKPOINT_DIR --data NOTES_DIR [--seeds 4] [--out report.json]
+Usage: python recipes/gansynth_soundfont/evaluate.py CHECKPOINT_DIR --data NOTES_DIR [--seeds 4]
+           [--first-seed 1000] [--out report.json]
 
 For every pitch in the model's range and ``--seeds`` latent vectors, a note is
 generated from the EMA generator, decoded (phase-initialised Griffin-Lim) and
@@ -36,11 +37,23 @@ def centroid_ratio(waves: np.ndarray, pitches, sample_rate: int) -> np.ndarray:
     return np.array(out)
 
 
+def by_band(detected, targets, width: int = 12) -> dict[str, float]:
+    """Share within 50 cents per band of ``width`` pitches: ``{"36-47": 0.8, ...}``."""
+    lo = min(targets)
+    bands: dict[str, list[bool]] = {}
+    for d, t in zip(detected, targets):
+        start = lo + (t - lo) // width * width
+        bands.setdefault(f"{start}-{min(start + width - 1, max(targets))}", []).append(
+            d is not None and abs(d - t) <= 0.5)
+    return {k: float(np.mean(v)) for k, v in bands.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint")
     parser.add_argument("--data", help="real note folder (for the trackers' figure on real notes)")
     parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--first-seed", type=int, default=1000)
     parser.add_argument("--real-per-pitch", type=int, default=4)
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -51,13 +64,14 @@ def main() -> None:
     sr = rep.sample_rate
     pitches = [G.lowest_pitch + i for i in range(G.n_pitches)]
     grid = [(p, s) for s in range(args.seeds) for p in pitches]
-    waves = generate_notes(G, rep, norm, [p for p, _ in grid], [1000 + s for _, s in grid])
+    waves = generate_notes(G, rep, norm, [p for p, _ in grid], [args.first_seed + s for _, s in grid])
     fake = pitch_accuracy(list(waves), [p for p, _ in grid], sample_rate=sr, seconds=None)
     per_seed = centroid_ratio(waves, [p for p, _ in grid], sr).reshape(args.seeds, len(pitches))
     report = {"checkpoint": args.checkpoint, "step": config["step"], "generated": {
         "accuracy": fake.accuracy, "octave_errors": fake.octave_errors, "unvoiced": fake.unvoiced,
         "median_abs_cents": fake.median_abs_cents, "entropy_bits": fake.entropy_bits, "n": fake.n,
-        "timbre_spread_across_seeds": float(per_seed.std(axis=0).mean())}}
+        "timbre_spread_across_seeds": float(per_seed.std(axis=0).mean()), "first_seed": args.first_seed,
+        "accuracy_by_pitches": by_band(fake.detected, [p for p, _ in grid])}}
     if args.data:
         notes = read_note_list(args.data, split=None, pitch_range=(pitches[0], pitches[-1]), sources=None)
         rng = np.random.default_rng(0)

@@ -1,11 +1,18 @@
 """Copy a run's newest checkpoint into the package as the bundled model (ganaudio/assets/gansynth_tiny).
 
-Usage: python recipes/gansynth_soundfont/export.py RUN_DIR [--name gansynth_tiny] [--report report.json] [--checkpoint DIR]
+Usage: python recipes/gansynth_soundfont/export.py RUN_DIR [--name gansynth_tiny] [--report report.json]
+           [--checkpoint DIR] [--average N]
 
 The bundled folder is the checkpoint's model.safetensors and config.json (no
 optimizer state: `ganaudio train gansynth --init-from ganaudio/assets/gansynth_tiny`
 continues from it); the data recipe and, when given, the evaluation report are
 added to config.json.
+
+``--average N`` stores the mean of the EMA generator over the run's last N
+checkpoints up to the chosen one. The tiny preset's EMA (0.99) spans about
+100 steps, and single checkpoints 700 steps apart put 79% and 63% of low
+notes on pitch; the mean of 20 checkpoints (2,000 steps) is a steadier
+model (checkpoint averaging, as a longer EMA taken after the fact).
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import argparse
 import json
 from pathlib import Path
 
-from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint, write_model_folder
+import torch
+
+from ganaudio.train.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, write_model_folder
 
 ASSETS = Path(__file__).resolve().parents[2] / "ganaudio" / "assets"
 DATA = {
@@ -25,16 +34,33 @@ DATA = {
 }
 
 
+def averaged_ema(last: Path, n: int) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Mean ``generator_ema`` state over the ``n`` checkpoints of ``last``'s run ending at ``last``."""
+    folders = [p for p in list_checkpoints(last.parent) if int(p.name.split("_")[-1]) <= int(last.name.split("_")[-1])]
+    folders = folders[-n:]
+    if len(folders) < n:
+        raise SystemExit(f"--average {n}: only {len(folders)} checkpoints up to {last.name} in {last.parent}")
+    total: dict[str, torch.Tensor] = {}
+    for folder in folders:
+        for key, value in load_checkpoint(folder)[1]["generator_ema"].items():
+            total[key] = total.get(key, 0) + value.double()
+    return {key: (value / n).float() for key, value in total.items()}, [p.name for p in folders]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run")
     parser.add_argument("--name", default="gansynth_tiny")
     parser.add_argument("--report", help="evaluate.py's JSON report to store beside the weights")
     parser.add_argument("--checkpoint", help="a checkpoint folder to export [the run's newest]")
+    parser.add_argument("--average", type=int, default=1,
+                        help="mean EMA generator over this many checkpoints up to the chosen one [1]")
     args = parser.parse_args()
     source = Path(args.checkpoint) if args.checkpoint else (
         latest_checkpoint(Path(args.run) / "checkpoints") or Path(args.run))
     config, states = load_checkpoint(source)  # validates the folder before anything is replaced
+    if args.average > 1:
+        states["generator_ema"], config["averaged_checkpoints"] = averaged_ema(source, args.average)
     config["data"] = DATA
     if args.report:
         config["evaluation"] = json.loads(Path(args.report).read_text())

@@ -51,7 +51,8 @@ def test_generate_many_equals_single_notes(synth):
     many = synth.generate_many(pitches, timbres, velocities=[100, 90, 90, 127])
     assert many.shape == (4, synth.note_samples) and many.dtype == np.float32
     for row, p, t, v in zip(many, pitches, timbres, [100, 90, 90, 127]):
-        np.testing.assert_allclose(row, synth.generate(p, t, velocity=v), atol=1e-5)
+        # float32 convolutions round differently by batch size (generator outputs differ by ~2e-5)
+        np.testing.assert_allclose(row, synth.generate(p, t, velocity=v), atol=1e-4)
     ragged = synth.generate_many([50, 55], synth.random_timbre(1), durations=[0.05, 0.3])
     assert ragged.shape == (2, round(0.4 * synth.sample_rate))
     assert np.all(ragged[0, round(0.15 * synth.sample_rate):] == 0)                       # zero-padded

@@ -1,4 +1,3 @@
-import librosa
 import numpy as np
 import pytest
 import torch
@@ -18,4 +17,4 @@ def test_mel_panels_are_labelled_with_band_centres(rep):
     labels = [float(t.get_text()) for t in ax.get_yticklabels()]
     ticks = ax.get_yticks().round().astype(int)
     assert np.allclose(labels, centres[ticks].round())
-    assert centres[0] > librosa.mel_frequencies(42, htk=rep.htk, fmax=8000)[0]  # a centre, not the lowest edge
+    assert labels[0] > 0  # band edges would label the lowest row 0 Hz

@@ -36,8 +36,11 @@ DATA = {
 
 def averaged_ema(last: Path, n: int) -> tuple[dict[str, torch.Tensor], list[str]]:
     """Mean ``generator_ema`` state over the ``n`` checkpoints of ``last``'s run ending at ``last``."""
-    folders = [p for p in list_checkpoints(last.parent) if int(p.name.split("_")[-1]) <= int(last.name.split("_")[-1])]
-    folders = folders[-n:]
+    found = list_checkpoints(last.parent)  # oldest first
+    names = [p.name for p in found]
+    if last.name not in names:
+        raise SystemExit(f"--average: {last} is not a checkpoint of a run (run/checkpoints/step_N)")
+    folders = found[: names.index(last.name) + 1][-n:]
     if len(folders) < n:
         raise SystemExit(f"--average {n}: only {len(folders)} checkpoints up to {last.name} in {last.parent}")
     total: dict[str, torch.Tensor] = {}

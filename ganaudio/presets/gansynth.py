@@ -107,6 +107,8 @@ class GANSynthPreset:
     aux_fake_in_d: bool = True
     mode_seeking_weight: float = 0.0
     mode_seeking_ceiling: float = 1.0
+    periodicity_weight: float = 0.0  # generator penalty for notes less periodic at their pitch than real ones (0 = off)
+    periodicity_target: float = 0.95  # frame periodicity that costs nothing (see ganaudio.train.periodicity)
     ema_decay: float = 0.999
     grad_clip: float = 0.0  # gradient norm cap per network (0 = off)
     warmup_steps: int = 0  # linear learning-rate warm-up from the run's first step (or its --init-from step)

@@ -83,6 +83,10 @@ class GANTrainer:
         the generator loss, each pair's output/latent distance ratio capped at the ceiling.
     r1_every : int
         Lazy R1 (StyleGAN2): apply it every this many steps, scaled up by the same factor.
+    generator_penalty : callable, optional
+        ``(fake (B, ...), labels (B,)) -> scalar`` added to the generator loss
+        with weight ``generator_penalty_weight`` and reported as ``g_penalty``
+        (e.g. :class:`ganaudio.train.periodicity.PeriodicityPrior`).
     aux_fake_in_d : bool
         Also train the discriminator's classifier on fakes (GANSynth) rather than on real notes only.
     ema_decay : float
@@ -116,6 +120,7 @@ class GANTrainer:
                  betas: tuple[float, float] = (0.0, 0.99), loss: str = "hinge", gp_weight: float = 0.0,
                  r1_weight: float = 0.0, r1_every: int = 1, drift_weight: float = 0.0, aux_weight: float = 1.0,
                  mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"),
+                 generator_penalty: Callable | None = None, generator_penalty_weight: float = 0.0,
                  aux_fake_in_d: bool = False,
                  ema_decay: float = 0.999, grad_clip: float = 0.0, warmup_steps: int = 0, max_bad_steps: int = 20,
                  mixed_precision: bool = True, log_every: int = 10, sample_every: int = 1000,
@@ -142,7 +147,8 @@ class GANTrainer:
         self.d_adv, self.g_adv = losses.adversarial_losses(loss)
         self.batch_fn, self.n_examples, self.batch_size = batch_fn, int(n_examples), int(batch_size)
         self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight),
-                            ms=float(mode_seeking_weight))
+                            ms=float(mode_seeking_weight), penalty=float(generator_penalty_weight))
+        self.generator_penalty = generator_penalty if generator_penalty_weight else None
         self.ms_ceiling = float(mode_seeking_ceiling)
         if r1_every < 1:
             raise ParameterError(f"r1_every must be >= 1, got {r1_every}")
@@ -280,6 +286,9 @@ class GANTrainer:
                 metrics["ms"] = losses.mode_seeking_loss(fake[:half], fake[half:2 * half], z[:half],
                                                          z[half:2 * half], ceiling=self.ms_ceiling)
                 g_loss = g_loss + w["ms"] * metrics["ms"]
+            if self.generator_penalty is not None:
+                metrics["g_penalty"] = self.generator_penalty(fake.float(), labels)
+                g_loss = g_loss + w["penalty"] * metrics["g_penalty"]
             metrics.update(g_adv=g_adv, g_aux=g_aux, g_loss=g_loss,
                            aux_acc_fake=(fake_logits.argmax(dim=1) == labels).float().mean())
             g_ok = self.guarded_update(g_loss, self.opt_g, self.G)

@@ -17,9 +17,10 @@ from ganaudio.models.gansynth import Discriminator, Generator
 from ganaudio.presets.gansynth import GANSynthPreset
 from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
+from ganaudio.train.periodicity import PeriodicityPrior
 
 __all__ = ["build_gansynth_trainer", "generate_notes", "grow_gansynth", "load_gansynth", "oversampled_order",
-           "sample_notes", "train_gansynth"]
+           "periodicity_prior", "sample_notes", "train_gansynth"]
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
     G = Generator(**preset.generator_kwargs())
     D = Discriminator(**preset.discriminator_kwargs())
 
+    penalty = periodicity_prior(dataset, rep, cache.normalizer, preset) if preset.periodicity_weight else None
     order = oversampled_order(dataset.pitches, below=preset.low_pitch_below, repeats=preset.low_pitch_repeats)
 
     def batch_fn(indices: torch.Tensor):
@@ -157,13 +159,27 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
         gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,
         drift_weight=preset.drift_weight, aux_weight=preset.aux_weight,
         mode_seeking_weight=preset.mode_seeking_weight, mode_seeking_ceiling=preset.mode_seeking_ceiling,
-        aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
+        generator_penalty=penalty, generator_penalty_weight=preset.periodicity_weight, aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
         grad_clip=preset.grad_clip, warmup_steps=preset.warmup_steps,
         max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
         sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
         keep_checkpoints=preset.keep_checkpoints, checkpoint_config=config, sample_fn=sample_fn, seed=seed,
         device=device, dist=dist, progress=progress, tensorboard=tensorboard,
     )
+
+
+def periodicity_prior(dataset: NoteDataset, representation, normalizer, preset: GANSynthPreset) -> PeriodicityPrior:
+    """The :class:`PeriodicityPrior` for ``preset``'s pitches, its reference fitted on ``dataset``'s real notes."""
+    import librosa
+
+    pitch_hz = librosa.midi_to_hz(np.arange(preset.pitch_min, preset.pitch_max + 1))
+    prior = PeriodicityPrior(representation.band_frequencies(), pitch_hz, center=normalizer.center[0],
+                             scale=normalizer.scale[0], target=preset.periodicity_target)
+    spec, pitch, _velocity, _instrument = dataset.batch(torch.arange(len(dataset)))
+    reference = prior.fit_reference(spec, pitch - preset.pitch_min)
+    log.info("periodicity prior: real notes' median aperiodicity %.3f (per pitch %.3f-%.3f)",
+             float(reference.median()), float(reference.min()), float(reference.max()))
+    return prior
 
 
 def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,

@@ -114,6 +114,9 @@ class PitchReport:
         :func:`pitch_entropy` of the detected pitches.
     n : int
     detected : tuple of (float or None)
+        The tracked pitch of each note, None where unvoiced.
+    within : tuple of bool
+        Whether each note lies within the tolerance of its target.
     """
 
     accuracy: float
@@ -123,6 +126,7 @@ class PitchReport:
     entropy_bits: float
     n: int
     detected: tuple
+    within: tuple = ()
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -167,6 +171,7 @@ def pitch_accuracy(
         entropy_bits=pitch_entropy([d for d in detected if d is not None]),
         n=len(notes),
         detected=tuple(detected),
+        within=tuple(bool(w) for w in within),
     )
 
 

@@ -37,14 +37,13 @@ def centroid_ratio(waves: np.ndarray, pitches, sample_rate: int) -> np.ndarray:
     return np.array(out)
 
 
-def by_band(detected, targets, width: int = 12) -> dict[str, float]:
-    """Share within 50 cents per band of ``width`` pitches: ``{"36-47": 0.8, ...}``."""
+def by_band(within, targets, width: int = 12) -> dict[str, float]:
+    """Share of notes on pitch (``within``, one flag per note) per band of ``width`` pitches: ``{"36-47": 0.8, ...}``."""
     lo = min(targets)
     bands: dict[str, list[bool]] = {}
-    for d, t in zip(detected, targets):
+    for hit, t in zip(within, targets):
         start = lo + (t - lo) // width * width
-        bands.setdefault(f"{start}-{min(start + width - 1, max(targets))}", []).append(
-            d is not None and abs(d - t) <= 0.5)
+        bands.setdefault(f"{start}-{min(start + width - 1, max(targets))}", []).append(bool(hit))
     return {k: float(np.mean(v)) for k, v in bands.items()}
 
 
@@ -71,7 +70,7 @@ def main() -> None:
         "accuracy": fake.accuracy, "octave_errors": fake.octave_errors, "unvoiced": fake.unvoiced,
         "median_abs_cents": fake.median_abs_cents, "entropy_bits": fake.entropy_bits, "n": fake.n,
         "timbre_spread_across_seeds": float(per_seed.std(axis=0).mean()), "first_seed": args.first_seed,
-        "accuracy_by_pitches": by_band(fake.detected, [p for p, _ in grid])}}
+        "accuracy_by_pitches": by_band(fake.within, [p for p, _ in grid])}}
     if args.data:
         notes = read_note_list(args.data, split=None, pitch_range=(pitches[0], pitches[-1]), sources=None)
         rng = np.random.default_rng(0)

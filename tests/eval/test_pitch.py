@@ -28,6 +28,7 @@ def test_accuracy_report_on_real_and_shifted_notes():
         targets.append(midi)
     report = pitch_accuracy(notes, targets, sample_rate=16000)
     assert report.accuracy == 1.0 and report.unvoiced == 0 and report.median_abs_cents < 20
+    assert report.within == (True,) * len(notes)
     assert report.entropy_bits == pytest.approx(2.0)  # four different pitches
 
     y = load_sample("violin_a4")[0].numpy()
@@ -39,6 +40,9 @@ def test_accuracy_report_on_real_and_shifted_notes():
     assert shifted.octave_errors == pytest.approx(1 / 3)
     assert shifted.unvoiced == pytest.approx(1 / 3)
     assert shifted.detected[0] == pytest.approx(70, abs=0.2)
+    assert shifted.within == (False, False, False)
+    mixed = pitch_accuracy([y, up_semitone], [69, 69], sample_rate=16000)
+    assert mixed.within == (True, False) and mixed.accuracy == 0.5
 
 
 def test_entropy():

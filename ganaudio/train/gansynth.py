@@ -12,7 +12,7 @@ import torch
 
 from ganaudio.data.cache import build_note_cache
 from ganaudio.data.datasets import NoteDataset
-from ganaudio.errors import DataError
+from ganaudio.errors import DataError, ParameterError
 from ganaudio.models.gansynth import Discriminator, Generator
 from ganaudio.presets.gansynth import GANSynthPreset
 from ganaudio.train import distributed as dist_utils
@@ -173,8 +173,12 @@ def periodicity_prior(dataset: NoteDataset, representation, normalizer, preset: 
     import librosa
 
     pitch_hz = librosa.midi_to_hz(np.arange(preset.pitch_min, preset.pitch_max + 1))
-    prior = PeriodicityPrior(representation.band_frequencies(), pitch_hz, center=normalizer.center[0],
-                             scale=normalizer.scale[0], target=preset.periodicity_target)
+    try:
+        prior = PeriodicityPrior(representation.band_frequencies(), pitch_hz, center=normalizer.center[0],
+                                 scale=normalizer.scale[0], target=preset.periodicity_target)
+    except ParameterError as exc:
+        raise ParameterError(f"periodicity_weight needs mel bands that resolve every pitch's harmonics: {exc}; "
+                             f"raise n_mels or set periodicity_weight=0") from None
     spec, pitch, _velocity, _instrument = dataset.batch(torch.arange(len(dataset)))
     reference = prior.fit_reference(spec, pitch - preset.pitch_min)
     log.info("periodicity prior: real notes' median aperiodicity %.3f (per pitch %.3f-%.3f)",

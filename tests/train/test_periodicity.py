@@ -98,3 +98,5 @@ def test_engine_adds_the_weighted_penalty_to_the_generator_loss(note_folder, tmp
                                               + 2.0 * metrics["g_penalty"], rel=1e-5)
     off = trainer(note_folder, tmp_path / "off", tmp_path / "cache", n_mels=64)
     assert off.generator_penalty is None and "g_penalty" not in off.train_step(0)
+    with pytest.raises(ParameterError, match="raise n_mels or set periodicity_weight=0"):
+        trainer(note_folder, tmp_path / "coarse", tmp_path / "cache", periodicity_weight=1.0)   # 32 bands

@@ -179,8 +179,13 @@ def periodicity_prior(dataset: NoteDataset, representation, normalizer, preset: 
     except ParameterError as exc:
         raise ParameterError(f"periodicity_weight needs mel bands that resolve every pitch's harmonics: {exc}; "
                              f"raise n_mels or set periodicity_weight=0") from None
-    spec, pitch, _velocity, _instrument = dataset.batch(torch.arange(len(dataset)))
-    reference = prior.fit_reference(spec, pitch - preset.pitch_min)
+
+    def batches(size: int = 256):
+        for start in range(0, len(dataset), size):
+            spec, pitch, _velocity, _instrument = dataset.batch(torch.arange(start, min(start + size, len(dataset))))
+            yield spec, pitch - preset.pitch_min
+
+    reference = prior.fit_reference(batches())
     log.info("periodicity prior: real notes' median aperiodicity %.3f (per pitch %.3f-%.3f)",
              float(reference.median()), float(reference.min()), float(reference.max()))
     return prior

@@ -80,7 +80,9 @@ def test_prior_reference_is_the_real_median_per_pitch_and_the_hinge_spares_real_
     prior = PeriodicityPrior(rep.band_frequencies(), librosa.midi_to_hz([45, 57, 69]), center=center, scale=scale)
     values = prior.note_aperiodicity(images, labels)
     assert values[1] > values[0] + 0.05                                  # noise lowers periodicity
-    reference = prior.fit_reference(images, labels)
+    reference = prior.fit_reference([(images[:2], labels[:2]), (images[2:], labels[2:])])   # read in batches
+    with pytest.raises(ParameterError, match="at least one batch"):
+        prior.fit_reference([])
     assert reference[0] == pytest.approx(float(values[:3].median()))
     assert reference[1] == pytest.approx(float(values[3]))
     assert reference[2] == pytest.approx(float(values.median()))         # unseen pitch: the overall median

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from ganaudio.plotting import plot_representation
-from ganaudio.representations.spectral import Mel, IFMel
+from ganaudio.representations.spectral import IFMel, Mel
 
 
 @pytest.mark.parametrize("rep", [Mel(sample_rate=16000, n_fft=512, hop_length=128, n_mels=40),

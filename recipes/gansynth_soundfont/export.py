@@ -12,7 +12,8 @@ added to config.json.
 checkpoints up to the chosen one. The tiny preset's EMA (0.99) spans about
 100 steps, and single checkpoints 700 steps apart put 79% and 63% of low
 notes on pitch; the mean of 20 checkpoints (2,000 steps) is a steadier
-model (checkpoint averaging, as a longer EMA taken after the fact).
+model (checkpoint averaging, as a longer EMA taken after the fact). The
+step-26,400 bundle, trained with EMA 0.999, is the mean of 10.
 """
 
 from __future__ import annotations

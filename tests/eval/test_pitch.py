@@ -56,3 +56,32 @@ def test_bad_input():
         pitch_accuracy([np.zeros(100)], [60, 61], sample_rate=16000)
     with pytest.raises(ParameterError, match="mono"):
         note_pitch(np.zeros((2, 1600)), sample_rate=16000)
+
+
+fcpe = pytest.importorskip("ganaudio.eval.fcpe")
+
+
+@pytest.mark.skipif(not fcpe.fcpe_available(), reason="torchfcpe is not installed")
+def test_fcpe_tracks_real_notes_like_pyin():
+    for name, midi in KNOWN.items():
+        y, sr = load_sample(name)
+        detected = note_pitch(y.numpy(), sample_rate=sr, tracker="fcpe")
+        assert detected is not None and abs(detected - midi) * 100 < 20, (name, detected)
+    noise = np.random.default_rng(0).normal(scale=0.1, size=16000).astype(np.float32)
+    report = pitch_accuracy([noise], [69], sample_rate=16000, tracker="fcpe")
+    assert report.accuracy == 0.0
+
+
+@pytest.mark.skipif(not fcpe.fcpe_available(), reason="torchfcpe is not installed")
+def test_fcpe_reads_any_sample_rate():
+    y, sr = load_sample("trumpet_c4")
+    y44 = librosa.resample(y.numpy(), orig_sr=sr, target_sr=44100)
+    f0, voiced = fcpe.track_pitch_fcpe(y44, sample_rate=44100)
+    assert voiced.mean() > 0.8
+    assert abs(np.median(librosa.hz_to_midi(f0[voiced])) - 60) * 100 < 10
+
+
+def test_unknown_tracker_is_refused():
+    y, sr = load_sample("trumpet_c4")
+    with pytest.raises(ParameterError, match="unknown pitch tracker"):
+        note_pitch(y.numpy(), sample_rate=sr, tracker="crepe")

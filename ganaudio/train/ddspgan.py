@@ -69,7 +69,7 @@ def load_note_clips(data: str | os.PathLike, *, split: str | None, sample_rate: 
     notes = load_note_examples(data, split=split)
     audio = np.zeros((len(notes), samples), dtype=np.int16)
     labels, kept, skipped = [], [], 0
-    for i, note in enumerate(tqdm(notes, unit="note", desc="loading notes", disable=not progress)):
+    for note in tqdm(notes, unit="note", desc="loading notes", disable=not progress):
         try:
             y = note.load(sample_rate=sample_rate)
         except AudioFileError as exc:

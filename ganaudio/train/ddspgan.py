@@ -66,7 +66,7 @@ def load_note_clips(data: str | os.PathLike, *, split: str | None, sample_rate: 
     from ganaudio.data.nsynth import load_note_examples
     from ganaudio.errors import AudioFileError
 
-    notes = load_note_examples(data, split=split)
+    notes = load_note_examples(data, split=split, pitch_range=(21, 108), sources=None)
     audio = np.zeros((len(notes), samples), dtype=np.int16)
     labels, kept, skipped = [], [], 0
     for note in tqdm(notes, unit="note", desc="loading notes", disable=not progress):

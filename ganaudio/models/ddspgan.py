@@ -47,6 +47,12 @@ def exp_sigmoid(x: torch.Tensor, *, exponent: float = math.log(10.0), max_value:
     return max_value * torch.sigmoid(x) ** exponent + 1e-7
 
 
+def _inverse_exp_sigmoid(value, *, exponent: float = math.log(10.0), max_value: float = 2.0) -> torch.Tensor:
+    """The logit ``x`` with ``exp_sigmoid(x) == value`` (0 < value < max_value)."""
+    p = (torch.as_tensor(value, dtype=torch.float32) / max_value) ** (1 / exponent)
+    return torch.log(p / (1 - p))
+
+
 def midi_to_hz(pitch: torch.Tensor) -> torch.Tensor:
     """Equal-tempered Hz of (fractional) MIDI pitches, A4 = 69 = 440 Hz."""
     return 440.0 * torch.pow(2.0, (pitch - 69.0) / 12.0)
@@ -139,6 +145,28 @@ class ControlGenerator(nn.Module):
         self.head = nn.Linear(hidden, 2 + n_envelope + self.n_detail + n_noise_bands)
         log_low, log_high = math.log(envelope_low_hz), math.log(sample_rate / 2)
         self.register_buffer("envelope_log_hz", torch.linspace(log_low, log_high, n_envelope), persistent=False)
+        self._init_head()
+
+    @torch.no_grad()
+    def _init_head(self) -> None:
+        """Start from a quiet, dull harmonic tone with almost no noise.
+
+        With a flat envelope and loud noise at the start, the reconstruction
+        loss first silences the (too bright) harmonics and fits the spectrum
+        with noise; the harmonic amplitude then sits where ``exp_sigmoid``
+        has no gradient and never comes back. So the head's biases start at
+        amplitude 0.1, an envelope falling 6 dB per octave above 200 Hz,
+        and noise 60 dB down (DDSP starts its noise at -5 as well).
+        """
+        self.head.weight.mul_(0.1)
+        bias = self.head.bias
+        bias[0] = _inverse_exp_sigmoid(0.1)
+        bias[1] = 0.0
+        hz = self.envelope_log_hz.exp()
+        envelope = (200.0 / hz.clamp_min(200.0)).clamp_min(1e-3)  # -6 dB per octave above 200 Hz
+        bias[2:2 + self.n_envelope] = _inverse_exp_sigmoid(envelope)
+        bias[2 + self.n_envelope:2 + self.n_envelope + self.n_detail] = _inverse_exp_sigmoid(1.0)
+        bias[2 + self.n_envelope + self.n_detail:] = -5.0
 
     def config(self) -> dict:
         """Constructor arguments, JSON-able; ``ControlGenerator(**config)`` rebuilds the module."""

@@ -131,3 +131,13 @@ def test_bad_settings_and_inputs_are_refused():
         G(torch.randn(2, 8), pitch, velocity[:, :3], gate)
     with pytest.raises(ParameterError, match="z must be"):
         G(torch.randn(2, 5), pitch, velocity, gate)
+
+
+def test_starts_as_a_quiet_harmonic_tone_with_little_noise():
+    G = ControlGenerator()
+    pitch = torch.full((1, 8), 48.0)
+    controls, _ = G.controls(torch.randn(1, 64), pitch, torch.full((1, 8), 0.7), torch.ones(1, 8))
+    assert 0.05 < float(controls["amplitude"].mean()) < 0.2
+    harmonics = controls["harmonics"][0, -1]
+    assert harmonics[0] > 5 * harmonics[40]  # dull: the envelope falls with frequency
+    assert float(controls["noise"].max()) < 1e-3

@@ -13,10 +13,9 @@ Examples
 >>> y_hat = rep.decode(spec, length=len(y))      # (time,)
 """
 
-__version__ = "0.1.0"  # first, so submodules may import it
-
 import importlib
 
+from ganaudio._version import __version__
 from ganaudio.errors import (
     AudioFileError,
     CheckpointError,

@@ -27,17 +27,11 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("ganaudio.eval.discriminator", "ganaudio.train.checkpoint"),
     ("ganaudio.eval.evaluator", "ganaudio.train.checkpoint"),
     ("ganaudio.eval.notes", "ganaudio.train.gansynth"),
-    ("ganaudio.train.checkpoint", "ganaudio"),
-    ("ganaudio.train.engine", "ganaudio"),
-    ("ganaudio.train.vocoder", "ganaudio"),
     ("ganaudio.transfer.cyclegan", "ganaudio.train.checkpoint"),
     ("ganaudio.vocoders.gan", "ganaudio.train.checkpoint"),
 }
 KNOWN_CYCLES: list[list[str]] = [
-    ["ganaudio", "ganaudio.train.checkpoint", "ganaudio.vocoders", "ganaudio.vocoders.gan", "ganaudio.vocoders.spectral"],
     ["ganaudio.presets._overrides", "ganaudio.presets.gansynth"],
-    ["ganaudio.train", "ganaudio.train.engine", "ganaudio.train.gansynth", "ganaudio.train.vocoder"],
-    ["ganaudio.eval", "ganaudio.eval.rolls"],
     ["ganaudio.compose", "ganaudio.train.musegan"],
 ]
 
@@ -160,8 +154,11 @@ def test_every_module_has_a_layer():
 
 
 def test_no_import_cycles():
-    cycles = [c for c in find_cycles(import_graph()) if c not in KNOWN_CYCLES]
+    found = find_cycles(import_graph())
+    cycles = [c for c in found if c not in KNOWN_CYCLES]
     assert not cycles, "import cycles between modules:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+    gone = [c for c in KNOWN_CYCLES if c not in found]
+    assert not gone, f"remove these from KNOWN_CYCLES, they are broken: {gone}"
 
 
 def test_imports_follow_the_layer_order():

@@ -78,7 +78,7 @@ def save_checkpoint(
     """
     from safetensors.torch import save_file
 
-    from ganaudio import __version__
+    from ganaudio._version import __version__
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import DataError
 from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators
 from ganaudio.presets.cyclegan import CycleGANPreset
-from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
 __all__ = ["CycleGANTrainer", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops", "train_cyclegan"]

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganaudio import losses
+import ganaudio.losses as losses
+import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import CheckpointError, ParameterError, TrainingError
-from ganaudio.train import distributed as dist_utils
 from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint, load_train_state, save_checkpoint
 
 __all__ = ["GANTrainer"]

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import ganaudio.train.distributed as dist_utils
 from ganaudio.data.cache import build_note_cache
 from ganaudio.data.datasets import NoteDataset
 from ganaudio.errors import DataError, ParameterError
 from ganaudio.models.gansynth import Discriminator, Generator
 from ganaudio.presets.gansynth import GANSynthPreset
-from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 from ganaudio.train.periodicity import PeriodicityPrior
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import ganaudio.train.distributed as dist_utils
 from ganaudio.data.phrases import PhraseDataset
 from ganaudio.errors import CheckpointError, DataError, ParameterError
 from ganaudio.models.musegan import Discriminator, Generator
 from ganaudio.presets.musegan import MuseGANPreset
-from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
 __all__ = ["MuseGANTrainer", "build_musegan_trainer", "export_musegan", "load_musegan", "monophonic_tracks",

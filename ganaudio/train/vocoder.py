@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganaudio import losses
+import ganaudio.losses as losses
+import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import DataError
 from ganaudio.models.hifigan import VocoderDiscriminator
 from ganaudio.presets.vocoder import VocoderPreset
-from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
 
 __all__ = ["VocoderTrainer", "build_vocoder_trainer", "load_audio_segments", "train_vocoder"]

@@ -31,7 +31,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("ganaudio.vocoders.gan", "ganaudio.train.checkpoint"),
 }
 KNOWN_CYCLES: list[list[str]] = [
-    ["ganaudio.presets._overrides", "ganaudio.presets.gansynth"],
     ["ganaudio.compose", "ganaudio.train.musegan"],
 ]
 

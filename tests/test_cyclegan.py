@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ganaudio.errors import CheckpointError, DataError, ParameterError
 from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators, ResnetGenerator
-from ganaudio.presets.cyclegan import CYCLEGAN_PRESETS, load_cyclegan_preset
+from ganaudio.presets import CYCLEGAN_PRESETS, load_preset
 from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint
 from ganaudio.train.cyclegan import build_cyclegan_trainer, export_cyclegan
 from ganaudio.transfer import CycleGANTransfer, load_cyclegan
@@ -62,7 +62,7 @@ def run(domains, tmp_path_factory):
 
 
 def _preset(**extra):
-    return load_cyclegan_preset("tiny", overrides=TINY | extra)
+    return load_preset("tiny", family="cyclegan", overrides=TINY | extra)
 
 
 # ---------------------------------------------------------------------------- models
@@ -120,15 +120,15 @@ def test_presets():
     assert (tiny.cycle_weight, tiny.identity_weight, tiny.loss) == (10.0, 5.0, "lsgan")
     n = sum(p.numel() for p in CycleGANGenerators(**tiny.generator_kwargs()).a2b.parameters())
     assert 300_000 < n < 1_000_000
-    assert load_cyclegan_preset(overrides={"domain_names": ["piano", "violin"]}).domain_names == ("piano", "violin")
+    assert load_preset(family="cyclegan", overrides={"domain_names": ["piano", "violin"]}).domain_names == ("piano", "violin")
     with pytest.raises(ParameterError, match="multiple of 4"):
-        load_cyclegan_preset(overrides={"crop_frames": 66})
+        load_preset(family="cyclegan", overrides={"crop_frames": 66})
     with pytest.raises(ParameterError, match="two different names"):
-        load_cyclegan_preset(overrides={"domain_names": ["x", "x"]})
+        load_preset(family="cyclegan", overrides={"domain_names": ["x", "x"]})
     with pytest.raises(ParameterError, match="did you mean cycle_weight"):
-        load_cyclegan_preset(overrides={"cycle_weigth": 1})
+        load_preset(family="cyclegan", overrides={"cycle_weigth": 1})
     with pytest.raises(ParameterError, match="unknown CycleGAN preset"):
-        load_cyclegan_preset("huge")
+        load_preset("huge", family="cyclegan")
 
 
 # ---------------------------------------------------------------------------- training

@@ -157,15 +157,15 @@ def test_cli_bad_timbre_and_output(violin, tmp_path):
 def cyclegan_run(tmp_path_factory) -> Path:
     """A CycleGAN trained for 2 steps (sine tones <-> square waves) through its training API."""
     pytest.importorskip("ganaudio.transfer.cyclegan")
-    from ganaudio.presets.cyclegan import load_cyclegan_preset
-    from ganaudio.train.cyclegan import train_cyclegan
+    from ganaudio.presets import load_preset
+    from ganaudio.train.run import run_training
     from tests.test_cyclegan import TINY, _tone
 
     root = tmp_path_factory.mktemp("cyclegan")
     for kind in ("sine", "square"):
         for i, freq in enumerate((220.0, 330.0)):
             save_audio(root / kind / f"{i}.wav", _tone(kind, freq, 16000), 16000)
-    train_cyclegan(root / "sine", root / "square", root / "run", load_cyclegan_preset("tiny", overrides=TINY),
+    run_training(load_preset("tiny", family="cyclegan", overrides=TINY), (root / "sine", root / "square"), root / "run",
                    steps=2, progress=False, tensorboard=False)
     return root / "run"
 

@@ -139,15 +139,14 @@ def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, devi
       ganaudio train vocoder --data data/vocoder/train --out runs/vocos16k --resume --steps 4000
       ganaudio train vocoder --data wavs --out runs/v1 --preset v1 --set sample_rate=22050 --device cuda
     """
-    from ganaudio.presets import parse_assignments
-    from ganaudio.presets.vocoder import load_vocoder_preset
-    from ganaudio.train.vocoder import train_vocoder
+    from ganaudio.presets import load_preset, parse_assignments
+    from ganaudio.train.run import run_training
 
-    settings = load_vocoder_preset(preset, config_file=config_file, overrides=parse_assignments(assignments))
+    settings = load_preset(preset, family="vocoder", config_file=config_file, overrides=parse_assignments(assignments))
     if not check_training_run(settings, show_config=show_config, steps=steps, device=device):
         return
     settings.build_generator()  # a hop / upsampling mismatch fails here, before the data is read
-    metrics = train_vocoder(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
+    metrics = run_training(settings, data, out, steps=steps, resume=resume, seed=seed, device=device,
                             progress=not quiet)
     if metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(

@@ -1,4 +1,4 @@
-"""Training: the GAN engine, checkpoints, data-parallel helpers and per-family entry points."""
+"""Training: the GAN engine, checkpoints, data-parallel helpers, each family's trainer builder and ``run_training``."""
 
 from ganaudio.train.checkpoint import (
     latest_checkpoint,
@@ -9,8 +9,9 @@ from ganaudio.train.checkpoint import (
 )
 from ganaudio.train.distributed import DistInfo, init_distributed
 from ganaudio.train.engine import GANTrainer
-from ganaudio.train.gansynth import build_gansynth_trainer, generate_notes, load_gansynth, train_gansynth
-from ganaudio.train.vocoder import VocoderTrainer, build_vocoder_trainer, train_vocoder
+from ganaudio.train.gansynth import build_gansynth_trainer, generate_notes, load_gansynth
+from ganaudio.train.run import run_training, train_gansynth, train_vocoder
+from ganaudio.train.vocoder import VocoderTrainer, build_vocoder_trainer
 
 __all__ = [
     "DistInfo",
@@ -25,6 +26,7 @@ __all__ = [
     "list_checkpoints",
     "load_checkpoint",
     "load_train_state",
+    "run_training",
     "save_checkpoint",
     "train_gansynth",
     "train_vocoder",

@@ -23,7 +23,7 @@ from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators
 from ganaudio.presets.cyclegan import CycleGANPreset
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["CycleGANTrainer", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops", "train_cyclegan"]
+__all__ = ["CycleGANTrainer", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops"]
 
 log = logging.getLogger(__name__)
 
@@ -257,25 +257,6 @@ def _held_example(crops: MelCrops, rep, seconds: float) -> torch.Tensor:
     return crops.mels[f][:, start: start + frames].clone()
 
 
-def train_cyclegan(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out: str | os.PathLike,
-                   preset: CycleGANPreset, *, steps: int | None = None, resume: bool = False, seed: int = 0,
-                   device: str = "cpu", progress: bool = True, tensorboard: bool = True) -> dict:
-    """Train (or resume) a CycleGAN between two audio folders; torchrun makes it data-parallel.
-
-    Returns the last logged metrics (``d_loss``, ``g_adv``, ``cycle``, ``identity``, ``g_loss``, ``step``...).
-
-    Examples
-    --------
-    >>> from ganaudio.presets.cyclegan import load_cyclegan_preset
-    >>> train_cyclegan("data/piano", "data/violin", "runs/p2v", load_cyclegan_preset("tiny"))  # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_cyclegan_trainer(domain_a, domain_b, out, preset, seed=seed, device=dist.device,
-                                         progress=progress, dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
-    finally:
-        dist_utils.shutdown(dist)
 
 
 def export_cyclegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, half: bool = False,

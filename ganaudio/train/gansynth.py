@@ -20,7 +20,7 @@ from ganaudio.train.engine import GANTrainer
 from ganaudio.train.periodicity import PeriodicityPrior
 
 __all__ = ["build_gansynth_trainer", "generate_notes", "grow_gansynth", "load_gansynth", "oversampled_order",
-           "periodicity_prior", "sample_notes", "train_gansynth"]
+           "periodicity_prior", "sample_notes"]
 
 log = logging.getLogger(__name__)
 
@@ -192,27 +192,6 @@ def periodicity_prior(dataset: NoteDataset, representation, normalizer, preset: 
     return prior
 
 
-def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,
-                   steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
-                   cache_dir: str | os.PathLike | None = None, progress: bool = True,
-                   init_from: str | os.PathLike | None = None) -> dict:
-    """Train (or resume) a GANSynth run; torchrun's environment makes it data-parallel. Returns the last metrics.
-
-    ``init_from`` starts a new run from a model folder's weights and step
-    (e.g. the bundled ganaudio/assets/gansynth_tiny) with fresh optimizers.
-
-    Examples
-    --------
-    >>> from ganaudio.presets import load_preset
-    >>> train_gansynth("data/notes", "runs/tiny", load_preset("tiny"), steps=2000)   # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_gansynth_trainer(data, out, preset, seed=seed, device=dist.device, cache_dir=cache_dir,
-                                         progress=progress, dist=dist)
-        return trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
-    finally:
-        dist_utils.shutdown(dist)
 
 
 def _grown_state(old: dict[str, torch.Tensor], module: torch.nn.Module, what: str) -> dict[str, torch.Tensor]:
@@ -261,7 +240,7 @@ def grow_gansynth(path: str | os.PathLike, out: str | os.PathLike, *, harmonic_i
     ...               freq_branch=64)   # doctest: +SKIP
     """
     from ganaudio.errors import CheckpointError
-    from ganaudio.presets.gansynth import PRESETS, apply_overrides
+    from ganaudio.presets import PRESETS, apply_overrides
     from ganaudio.train.checkpoint import load_checkpoint, write_model_folder
     from ganaudio.train.engine import same_config
 

@@ -25,7 +25,7 @@ from ganaudio.presets.musegan import MuseGANPreset
 from ganaudio.train.engine import GANTrainer
 
 __all__ = ["MuseGANTrainer", "build_musegan_trainer", "export_musegan", "load_musegan", "monophonic_tracks",
-           "phrase_layout", "quality_table", "train_musegan"]
+           "phrase_layout", "quality_table"]
 
 log = logging.getLogger(__name__)
 
@@ -158,23 +158,6 @@ def build_musegan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     )
 
 
-def train_musegan(data: str | os.PathLike, out: str | os.PathLike, preset: MuseGANPreset, *,
-                  steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
-                  progress: bool = True, tensorboard: bool = True) -> dict:
-    """Train (or resume) a MuseGAN run; torchrun's environment makes it data-parallel. Returns the last metrics.
-
-    Examples
-    --------
-    >>> from ganaudio.presets.musegan import load_musegan_preset
-    >>> train_musegan("data/chorales/phrases", "runs/musegan", load_musegan_preset("tiny"), steps=4000)  # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_musegan_trainer(data, out, preset, seed=seed, device=dist.device, progress=progress,
-                                        dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
-    finally:
-        dist_utils.shutdown(dist)
 
 
 def load_musegan(path: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True):

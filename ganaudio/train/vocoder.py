@@ -25,7 +25,7 @@ from ganaudio.models.hifigan import VocoderDiscriminator
 from ganaudio.presets.vocoder import VocoderPreset
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["VocoderTrainer", "build_vocoder_trainer", "load_audio_segments", "train_vocoder"]
+__all__ = ["VocoderTrainer", "build_vocoder_trainer", "load_audio_segments"]
 
 log = logging.getLogger(__name__)
 
@@ -225,20 +225,3 @@ def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     )
 
 
-def train_vocoder(data: str | os.PathLike, out: str | os.PathLike, preset: VocoderPreset, *,
-                  steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
-                  progress: bool = True, tensorboard: bool = True) -> dict:
-    """Train (or resume) a mel vocoder; torchrun's environment makes it data-parallel. Returns the last metrics.
-
-    Examples
-    --------
-    >>> from ganaudio.presets.vocoder import load_vocoder_preset
-    >>> train_vocoder("data/vocoder/train", "runs/vocos", load_vocoder_preset("vocos"), steps=5000)  # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_vocoder_trainer(data, out, preset, seed=seed, device=dist.device, progress=progress,
-                                        dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
-    finally:
-        dist_utils.shutdown(dist)

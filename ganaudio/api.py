@@ -26,39 +26,32 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganaudio.errors import CheckpointError, ParameterError
+import ganaudio.loading as loading
+from ganaudio.errors import ParameterError
+from ganaudio.loading import ASSETS
 from ganaudio.synth import dsp
+from ganaudio.synth.generator import load_gansynth
 from ganaudio.synth.render import render_notes
 from ganaudio.synth.schedule import make_schedule, read_notes
 from ganaudio.synth.timbre import Timbre, interpolate_timbres
 
-__all__ = ["BUNDLED_MODEL", "Synth", "Timbre", "bundled_models", "load", "model_path"]
+__all__ = ["ASSETS", "BUNDLED_MODEL", "Synth", "Timbre", "bundled_models", "load", "model_path"]
 
 log = logging.getLogger(__name__)
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 BUNDLED_MODEL = "gansynth_tiny"
 DECODE_METHODS = ("phase", "phase-griffinlim")
 
 
 def bundled_models() -> list[str]:
-    """Names of the model folders shipped in ganaudio/assets/."""
-    return sorted(p.name for p in ASSETS.glob("*") if (p / "config.json").is_file()) if ASSETS.is_dir() else []
+    """Names of the model folders shipped in ganaudio/assets/ (every family; see :func:`ganaudio.loading.bundled_models`)."""
+    return loading.bundled_models()
 
 
 def model_path(name_or_path: str | os.PathLike | None = None) -> Path:
-    """The folder ``load`` reads: a bundled model's name, or any checkpoint folder; None is the bundled default."""
-    name = BUNDLED_MODEL if name_or_path is None else name_or_path
-    path = Path(name)
-    if path.is_dir():
-        return path
-    if isinstance(name, str) and os.sep not in name and (ASSETS / name).is_dir():
-        return ASSETS / name
-    known = ", ".join(bundled_models()) or "none installed"
-    if name_or_path is None:
-        raise CheckpointError(f"the bundled model {BUNDLED_MODEL!r} is not installed in {ASSETS}; "
-                              f"pass a checkpoint folder instead (bundled models: {known})")
-    raise CheckpointError(f"{str(name)!r} is neither a model folder nor a bundled model name (bundled: {known})")
+    """The folder ``load`` reads: a bundled model's name, a model or checkpoint folder, or a run folder's newest
+    checkpoint; None is the bundled default."""
+    return loading.resolve_model_folder(name_or_path, what="GANSynth model", default=BUNDLED_MODEL, family="gansynth")
 
 
 def load(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None, *,
@@ -85,8 +78,6 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
     >>> synth = load()                                   # bundled
     >>> synth = load("runs/tiny/checkpoints/step_00020000", device="cuda")
     """
-    from ganaudio.train.gansynth import load_gansynth
-
     path = model_path(name_or_path)
     try:
         dev = torch.device(device or "cpu")

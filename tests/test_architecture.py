@@ -19,22 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "ganaudio"
 
-# Imports that still go against the layer order, each to be removed; the test fails when one is gone
-# (so the list only shrinks) and when a new one appears.
-KNOWN_VIOLATIONS: set[tuple[str, str]] = {
-    ("ganaudio.api", "ganaudio.train.gansynth"),
-    ("ganaudio.compose", "ganaudio.train.musegan"),
-    ("ganaudio.eval.discriminator", "ganaudio.train.checkpoint"),
-    ("ganaudio.eval.evaluator", "ganaudio.train.checkpoint"),
-    ("ganaudio.eval.notes", "ganaudio.train.gansynth"),
-    ("ganaudio.transfer.cyclegan", "ganaudio.train.checkpoint"),
-    ("ganaudio.vocoders.gan", "ganaudio.train.checkpoint"),
-}
-KNOWN_CYCLES: list[list[str]] = [
-    ["ganaudio.compose", "ganaudio.train.musegan"],
-]
-
-
 def read_layers(doc: Path = ROOT / "docs" / "ARCHITECTURE.md") -> dict[str, int]:
     """``{module prefix: layer number}`` from the fenced block marked ``layers`` in ARCHITECTURE.md."""
     block = re.search(r"```layers\n(.*?)```", doc.read_text(), re.S)
@@ -153,20 +137,20 @@ def test_every_module_has_a_layer():
 
 
 def test_no_import_cycles():
-    found = find_cycles(import_graph())
-    cycles = [c for c in found if c not in KNOWN_CYCLES]
+    cycles = find_cycles(import_graph())
     assert not cycles, "import cycles between modules:\n" + "\n".join(" <-> ".join(c) for c in cycles)
-    gone = [c for c in KNOWN_CYCLES if c not in found]
-    assert not gone, f"remove these from KNOWN_CYCLES, they are broken: {gone}"
 
 
 def test_imports_follow_the_layer_order():
-    found = violations(import_graph(), read_layers())
-    new = sorted(found - KNOWN_VIOLATIONS)
-    assert not new, "imports against the layer order in docs/ARCHITECTURE.md:\n" + "\n".join(
-        f"{a} -> {b}" for a, b in new)
-    gone = sorted(KNOWN_VIOLATIONS - found)
-    assert not gone, f"remove these from KNOWN_VIOLATIONS, they are fixed: {gone}"
+    found = sorted(violations(import_graph(), read_layers()))
+    assert not found, "imports against the layer order in docs/ARCHITECTURE.md:\n" + "\n".join(
+        f"{a} -> {b}" for a, b in found)
+
+
+def test_only_training_and_the_command_line_import_train():
+    outside = sorted((a, b) for a, targets in import_graph().items() for b in targets
+                     if b.startswith("ganaudio.train") and not a.startswith(("ganaudio.train", "ganaudio.cli")))
+    assert not outside, f"inference code reaches into training: {outside}"
 
 
 @pytest.mark.parametrize("module", ["ganaudio.models", "ganaudio.functional", "ganaudio.representations"])

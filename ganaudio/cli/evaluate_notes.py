@@ -60,7 +60,6 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
         generate_note_batch,
         load_note_batch,
         notes_report,
-        resolve_model,
         split_halves,
     )
     from ganaudio.eval.report import notes_markdown, save_notes_report
@@ -72,10 +71,10 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
     sr, length = evaluator.sample_rate, evaluator.n_samples
     pitch_range = None
     if model is not None:
-        model = resolve_model(model)
-        from ganaudio.train.checkpoint import load_checkpoint
+        from ganaudio.loading import open_model
 
-        config, _ = load_checkpoint(model)
+        folder = open_model(model, family="gansynth", what="GANSynth model")
+        model, config = folder.path, folder.config
         g = config.get("generator", {})
         if "lowest_pitch" in g:
             pitch_range = (g["lowest_pitch"], g["lowest_pitch"] + g["n_pitches"] - 1)

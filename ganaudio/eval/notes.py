@@ -18,7 +18,7 @@ import numpy as np
 
 from ganaudio.errors import DataError, ParameterError
 
-__all__ = ["NoteBatch", "load_note_batch", "split_halves", "generate_note_batch", "notes_report", "resolve_model"]
+__all__ = ["NoteBatch", "load_note_batch", "split_halves", "generate_note_batch", "notes_report"]
 
 _PITCH_IN_NAME = re.compile(r"(?:pitch_|-)(\d{1,3})(?:-\d{1,3})?$")
 
@@ -145,9 +145,9 @@ def generate_note_batch(model: str | os.PathLike, pitches, *, seed: int = 0, n_s
     --------
     >>> fake = generate_note_batch("gansynth_tiny", [60, 62, 64], seed=0)
     """
-    from ganaudio.train.gansynth import generate_notes, load_gansynth
+    from ganaudio.synth.generator import generate_notes, load_gansynth
 
-    G, rep, normalizer, _ = load_gansynth(resolve_model(model), device=device)
+    G, rep, normalizer, _ = load_gansynth(model, device=device)
     pitches = np.asarray(pitches, dtype=int)
     audio = generate_notes(G, rep, normalizer, pitches.tolist(), [seed * 100003 + i for i in range(len(pitches))],
                            n_iter=n_iter)
@@ -155,21 +155,6 @@ def generate_note_batch(model: str | os.PathLike, pitches, *, seed: int = 0, n_s
         audio = np.stack([_fit(y, n_samples) for y in audio])
     names = tuple(f"generated_{i:04d}-{p:03d}" for i, p in enumerate(pitches))
     return NoteBatch(audio.astype(np.float32), pitches, None, names, rep.sample_rate)
-
-
-def resolve_model(model: str | os.PathLike) -> Path:
-    """A model folder path, or the bundled model of that name under ganaudio/assets."""
-    from importlib import resources
-
-    from ganaudio.errors import CheckpointError
-
-    path = Path(model)
-    if path.is_dir():
-        return path
-    bundled = Path(str(resources.files("ganaudio") / "assets" / str(model)))
-    if re.fullmatch(r"[A-Za-z0-9_]+", str(model)) and bundled.is_dir():
-        return bundled
-    raise CheckpointError(f"{model}: no such model folder, nor a bundled model of that name")
 
 
 def _track(batch: NoteBatch, *, tolerance_cents: float, progress: bool) -> tuple[dict, np.ndarray]:

@@ -9,7 +9,7 @@ from ganaudio.train.checkpoint import (
 )
 from ganaudio.train.distributed import DistInfo, init_distributed
 from ganaudio.train.engine import GANTrainer
-from ganaudio.train.gansynth import build_gansynth_trainer, generate_notes, load_gansynth
+from ganaudio.train.gansynth import build_gansynth_trainer
 from ganaudio.train.run import run_training, train_gansynth, train_vocoder
 from ganaudio.train.vocoder import VocoderTrainer, build_vocoder_trainer
 
@@ -19,8 +19,6 @@ __all__ = [
     "VocoderTrainer",
     "build_gansynth_trainer",
     "build_vocoder_trainer",
-    "generate_notes",
-    "load_gansynth",
     "init_distributed",
     "latest_checkpoint",
     "list_checkpoints",

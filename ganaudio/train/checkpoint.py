@@ -13,6 +13,9 @@ place, so a folder named ``step_*`` is always complete. Only the newest
 from safetensors, settings from JSON, and ``train_state.pt`` through
 ``torch.load(weights_only=True)``, which refuses any pickled object that is
 not a tensor or plain container; such a file raises CheckpointError.
+
+Reading, listing and exporting model folders live in :mod:`ganaudio.loading`
+(inference reads them too); this module adds what only training writes.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import json
 import logging
 import os
 import pickle
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,6 +31,8 @@ from pathlib import Path
 import torch
 
 from ganaudio.errors import CheckpointError
+from ganaudio.loading import CHECKPOINT_FORMAT, latest_checkpoint, list_checkpoints, write_model_folder
+from ganaudio.loading import read_model_folder as load_checkpoint
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -41,9 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_FORMAT = 1
-_STEP_DIR = re.compile(r"^step_(\d{8,})$")
 
 
 def save_checkpoint(
@@ -110,123 +111,6 @@ def save_checkpoint(
             shutil.rmtree(old, ignore_errors=True)
     log.info("checkpoint %s", final)
     return final
-
-
-def write_model_folder(out_dir: str | os.PathLike, *, tensors: dict[str, torch.Tensor], config: dict) -> Path:
-    """Write an exported model folder (``model.safetensors`` + ``config.json``) atomically.
-
-    The folder is built beside ``out_dir`` and renamed into place (replacing an
-    old one), so ``out_dir`` is complete or absent; files are world-readable
-    (package data).
-    """
-    from safetensors.torch import save_file
-
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp / "model.safetensors"),
-                  metadata={"format": "pt"})
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
-        for file in tmp.iterdir():
-            os.chmod(file, 0o644)
-        os.chmod(tmp, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
-
-
-def list_checkpoints(directory: str | os.PathLike) -> list[Path]:
-    """Complete checkpoint folders under ``directory``, oldest first."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    found = [p for p in directory.iterdir() if p.is_dir() and _STEP_DIR.match(p.name)
-             and (p / "config.json").is_file() and (p / "model.safetensors").is_file()]
-    return sorted(found, key=lambda p: int(_STEP_DIR.match(p.name).group(1)))
-
-
-def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
-    """The newest complete checkpoint folder, or None."""
-    found = list_checkpoints(directory)
-    return found[-1] if found else None
-
-
-def find_model_folder(name_or_path: str | os.PathLike, *, what: str, bundled: dict[str, Path]) -> Path:
-    """The folder a loader reads: a bundled name, a model or checkpoint folder, or a run folder's newest checkpoint.
-
-    Parameters
-    ----------
-    name_or_path : str or path-like
-    what : str
-        The kind of model, for the error message ("vocoder", "CycleGAN model").
-    bundled : dict
-        ``{name: folder}`` of the bundled models of this kind.
-
-    Raises
-    ------
-    CheckpointError
-        If nothing loadable is found; the message lists the bundled names.
-    """
-    text = str(name_or_path)
-    if text in bundled:
-        return Path(bundled[text])
-    path = Path(name_or_path)
-    if (path / "config.json").is_file():
-        return path
-    if (path / "checkpoints").is_dir():
-        latest = latest_checkpoint(path / "checkpoints")
-        if latest is not None:
-            return latest
-    raise CheckpointError(f"no {what} {text!r}: not a bundled name ({', '.join(sorted(bundled)) or 'none'}), "
-                          f"a model folder with config.json, or a run folder with checkpoints")
-
-
-def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, dict[str, torch.Tensor]]]:
-    """Read a model folder: ``(config, {module name: state dict})``.
-
-    Raises
-    ------
-    CheckpointError
-        If a file is missing, not safetensors / JSON, or from a newer format.
-
-    Examples
-    --------
-    >>> config, states = load_checkpoint("run/checkpoints/step_00001000")
-    >>> G = Generator(**config["generator"]); G.load_state_dict(states["generator_ema"])  # doctest: +SKIP
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_dir():
-        raise CheckpointError(f"{path}: no such model folder (expected model.safetensors and config.json)")
-    try:
-        config = json.loads((path / "config.json").read_text())
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read config.json ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise CheckpointError(f"{path}/config.json is not valid JSON ({exc})") from None
-    if not isinstance(config, dict) or "format" not in config:
-        raise CheckpointError(f"{path}/config.json is not a ganaudio checkpoint config (no 'format' key)")
-    if config["format"] > CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} has checkpoint format {config['format']}; this ganaudio reads up to "
-                              f"{CHECKPOINT_FORMAT} (upgrade ganaudio)")
-    try:
-        flat = load_file(str(path / "model.safetensors"))
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: model.safetensors is missing") from None
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}/model.safetensors is not a valid safetensors file ({exc})") from None
-    states: dict[str, dict[str, torch.Tensor]] = {}
-    for key, value in flat.items():
-        name, _, rest = key.partition(".")
-        states.setdefault(name, {})[rest] = value
-    return config, states
 
 
 def load_train_state(path: str | os.PathLike, *, map_location: str | torch.device = "cpu") -> dict | None:

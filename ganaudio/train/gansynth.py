@@ -13,83 +13,18 @@ import torch
 import ganaudio.train.distributed as dist_utils
 from ganaudio.data.cache import build_note_cache
 from ganaudio.data.datasets import NoteDataset
-from ganaudio.errors import DataError, ParameterError
+from ganaudio.errors import CheckpointError, DataError, ParameterError
+from ganaudio.loading import read_model_folder, write_model_folder
 from ganaudio.models.gansynth import Discriminator, Generator
-from ganaudio.presets.gansynth import GANSynthPreset
-from ganaudio.train.engine import GANTrainer
+from ganaudio.presets.base import apply_overrides
+from ganaudio.presets.gansynth import PRESETS, GANSynthPreset
+from ganaudio.synth.generator import sample_notes
+from ganaudio.train.engine import GANTrainer, same_config
 from ganaudio.train.periodicity import PeriodicityPrior
 
-__all__ = ["build_gansynth_trainer", "generate_notes", "grow_gansynth", "load_gansynth", "oversampled_order",
-           "periodicity_prior", "sample_notes"]
+__all__ = ["build_gansynth_trainer", "grow_gansynth", "oversampled_order", "periodicity_prior"]
 
 log = logging.getLogger(__name__)
-
-
-def sample_notes(generator: Generator, representation, normalizer, pitches, *, seed: int = 0,
-                 n_iter: int = 8, n_frames: int | None = None) -> dict:
-    """One note per MIDI pitch from ``generator``, decoded to audio: ``{"pitch_060": (wave (time,), rate)}``.
-
-    The same seed gives the same latent vectors at every call, so samples from
-    successive checkpoints are comparable.
-    """
-    device = next(generator.parameters()).device
-    z = torch.randn(len(pitches), generator.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
-    spec = generator(z, generator.pitch_index(list(pitches)).to(device)).float().cpu()
-    spec = normalizer.denormalize(spec)
-    length = representation.samples_for(n_frames or spec.shape[-1])
-    waves = representation.decode(spec, length=length, method="phase-griffinlim", n_iter=n_iter)
-    out = {}
-    for pitch, wave in zip(pitches, waves.numpy()):
-        peak = float(np.abs(wave).max())
-        out[f"pitch_{pitch:03d}"] = (wave / max(peak / 0.9, 1.0), representation.sample_rate)
-    return out
-
-
-def load_gansynth(path: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True):
-    """A trained generator from a checkpoint / model folder: ``(generator, representation, normalizer, config)``.
-
-    ``ema`` picks the EMA weights (what samples and releases use) when the folder has them.
-
-    Raises
-    ------
-    CheckpointError
-        If the folder is not a GANSynth checkpoint or its weights do not fit its config.
-    """
-    from ganaudio.errors import CheckpointError
-    from ganaudio.representations import Normalizer, from_config
-    from ganaudio.train.checkpoint import load_checkpoint
-
-    config, states = load_checkpoint(path)
-    if config.get("family") != "gansynth":
-        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not gansynth")
-    try:
-        generator = Generator.from_config(config["generator"])
-        rep = from_config(config["representation"])
-        normalizer = Normalizer.from_dict(config["normalizer"])
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
-    name = "generator_ema" if ema and "generator_ema" in states else "generator"
-    try:
-        generator.load_state_dict(states[name])
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: generator weights do not fit its config ({str(exc).splitlines()[0]})") from None
-    return generator.to(device).eval(), rep, normalizer, config
-
-
-@torch.no_grad()
-def generate_notes(generator: Generator, representation, normalizer, pitches, seeds, *, n_iter: int = 16,
-                   batch_size: int = 64) -> np.ndarray:
-    """Waveforms ``(len(pitches), time)`` for MIDI ``pitches`` with one latent per entry of ``seeds``."""
-    device = next(generator.parameters()).device
-    waves = []
-    for start in range(0, len(pitches), batch_size):
-        p = list(pitches[start:start + batch_size])
-        z = torch.stack([torch.randn(generator.latent_dim, generator=torch.Generator().manual_seed(int(s)))
-                         for s in seeds[start:start + batch_size]]).to(device)
-        spec = normalizer.denormalize(generator(z, generator.pitch_index(p).to(device)).float().cpu())
-        length = representation.samples_for(spec.shape[-1])
-        waves.append(representation.decode(spec, length=length, method="phase-griffinlim", n_iter=n_iter).numpy())
-    return np.concatenate(waves)
 
 
 def oversampled_order(pitches, *, below: int, repeats: int) -> torch.Tensor:
@@ -202,8 +137,6 @@ def _grown_state(old: dict[str, torch.Tensor], module: torch.nn.Module, what: st
     its run-time constant, so the grown network computes what the old one
     did; a plain convolution keeps its weights as they were.
     """
-    from ganaudio.errors import CheckpointError
-
     state = module.state_dict()
     unused = sorted(set(old) - set(state))
     if unused:
@@ -239,12 +172,7 @@ def grow_gansynth(path: str | os.PathLike, out: str | os.PathLike, *, harmonic_i
     >>> grow_gansynth("ganaudio/assets/gansynth_tiny", "runs/grown", harmonic_input=True,
     ...               freq_branch=64)   # doctest: +SKIP
     """
-    from ganaudio.errors import CheckpointError
-    from ganaudio.presets import PRESETS, apply_overrides
-    from ganaudio.train.checkpoint import load_checkpoint, write_model_folder
-    from ganaudio.train.engine import same_config
-
-    config, states = load_checkpoint(path)
+    config, states = read_model_folder(path)
     if config.get("family") != "gansynth" or "preset" not in config:
         raise CheckpointError(f"{path} is not a GANSynth model folder with its preset")
     changes = {k: v for k, v in (("harmonic_input", harmonic_input), ("freq_branch", freq_branch)) if v is not None}

@@ -18,13 +18,17 @@ import numpy as np
 import torch
 
 import ganaudio.train.distributed as dist_utils
+from ganaudio.compose import load_composer, load_musegan, roll_to_tracks_midi
 from ganaudio.data.phrases import PhraseDataset
-from ganaudio.errors import CheckpointError, DataError, ParameterError
+from ganaudio.errors import DataError, ParameterError
+from ganaudio.eval.rolls import metrics_table, roll_metrics
+from ganaudio.io import atomic_path
+from ganaudio.loading import write_model_folder
 from ganaudio.models.musegan import Discriminator, Generator
 from ganaudio.presets.musegan import MuseGANPreset
 from ganaudio.train.engine import GANTrainer
 
-__all__ = ["MuseGANTrainer", "build_musegan_trainer", "export_musegan", "load_musegan", "monophonic_tracks",
+__all__ = ["MuseGANTrainer", "build_musegan_trainer", "export_musegan", "monophonic_tracks",
            "phrase_layout", "quality_table"]
 
 log = logging.getLogger(__name__)
@@ -93,9 +97,6 @@ class MuseGANTrainer(GANTrainer):
     def _write_samples(self) -> None:
         if not self.dist.is_main:
             return
-        from ganaudio.compose import roll_to_tracks_midi
-        from ganaudio.io import atomic_path
-
         self.G_ema.eval()
         z = torch.randn(self.n_samples, self.G_ema.latent_dim, generator=torch.Generator().manual_seed(self.seed))
         rolls = self.G_ema.generate(z.to(self.device), threshold=self.threshold,
@@ -160,36 +161,6 @@ def build_musegan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
 
 
 
-def load_musegan(path: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True):
-    """A trained generator from a checkpoint or model folder: ``(generator, config)`` (eval mode).
-
-    Raises
-    ------
-    CheckpointError
-        If the folder is not a MuseGAN model or its weights do not fit its config.
-    """
-    from ganaudio.train.checkpoint import load_checkpoint
-
-    config, states = load_checkpoint(path)
-    if config.get("family") != "musegan":
-        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not musegan")
-    try:
-        generator = Generator.from_config(config["generator"])
-        layout = config["layout"]
-        if len(layout["names"]) != generator.n_tracks:
-            raise CheckpointError(f"{path}: layout names {len(layout['names'])} tracks, generator has "
-                                  f"{generator.n_tracks}")
-    except (KeyError, TypeError, ParameterError) as exc:
-        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
-    name = "generator_ema" if ema and "generator_ema" in states else "generator"
-    try:
-        generator.load_state_dict(states[name])
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: generator weights do not fit its config ({str(exc).splitlines()[0]})") \
-            from None
-    return generator.to(device).eval(), config
-
-
 def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, notes: dict | None = None,
                    monophonic: list[bool] | None = None) -> Path:
     """Write a small model folder (EMA generator weights + config.json) from a training checkpoint.
@@ -198,8 +169,6 @@ def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *,
     per track, see :func:`monophonic_tracks`) replaces the checkpoint's decoding flags. Written
     into a temporary folder and renamed, so ``out_dir`` is complete or absent.
     """
-    from ganaudio.train.checkpoint import write_model_folder
-
     generator, config = load_musegan(checkpoint)
     config = {k: v for k, v in config.items() if k != "discriminator"}
     config["data"] = {k: v for k, v in config.get("data", {}).items() if k != "root"}
@@ -245,9 +214,6 @@ def quality_table(model_dir: str | os.PathLike | None, data_dir: str | os.PathLi
     >>> result = quality_table(None, "data/chorales/phrases")  # doctest: +SKIP
     >>> print(result["table"])  # doctest: +SKIP
     """
-    from ganaudio.compose import load_composer
-    from ganaudio.eval.rolls import metrics_table, roll_metrics
-
     if n_phrases < 1:
         raise ParameterError(f"n_phrases must be >= 1, got {n_phrases!r}")
     composer = load_composer(model_dir)

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ganaudio.errors import CheckpointError, ParameterError
+from ganaudio.loading import build_from_config, load_weights, open_model, resolve_model_folder
 
 __all__ = ["CycleGANTransfer", "find_cyclegan", "load_cyclegan"]
 
@@ -46,13 +47,7 @@ def find_cyclegan(name_or_path: str | os.PathLike) -> Path:
     CheckpointError
         If nothing loadable is found there.
     """
-    from ganaudio.train.checkpoint import find_model_folder
-    from ganaudio.vocoders.gan import ASSETS_DIR
-
-    # every bundled folder is looked up, so that a bundled model of another family gets the loader's
-    # "holds a 'vocoder' model, not a CycleGAN" rather than "not found"
-    bundled = {p.name: p for p in ASSETS_DIR.iterdir() if (p / "config.json").is_file()}
-    return find_model_folder(name_or_path, what="CycleGAN model", bundled=bundled)
+    return resolve_model_folder(name_or_path, what="CycleGAN model", family="cyclegan")
 
 
 def load_cyclegan(name_or_path: str | os.PathLike, *, device: str | torch.device = "cpu") -> CycleGANTransfer:
@@ -71,29 +66,16 @@ def load_cyclegan(name_or_path: str | os.PathLike, *, device: str | torch.device
     """
     from ganaudio.models.cyclegan import CycleGANGenerators
     from ganaudio.representations import from_config
-    from ganaudio.train.checkpoint import load_checkpoint
 
-    path = find_cyclegan(name_or_path)
-    config, states = load_checkpoint(path)
-    if config.get("family") != "cyclegan":
-        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not a CycleGAN timbre-transfer "
-                              f"model (family 'cyclegan')")
-    try:
-        generator = CycleGANGenerators(**config["generator"])
-        rep = from_config(config["representation"])
-        mean, std = float(config["normalization"]["mean"]), float(config["normalization"]["std"])
-        domains = tuple(str(d) for d in config["domain_names"])
-    except (KeyError, TypeError, ValueError, ParameterError) as exc:
-        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
+    folder = open_model(name_or_path, family="cyclegan", what="CycleGAN model")
+    path, config = folder.path, folder.config
+    generator, rep, mean, std, domains = build_from_config(folder, lambda c: (
+        CycleGANGenerators(**c["generator"]), from_config(c["representation"]), float(c["normalization"]["mean"]),
+        float(c["normalization"]["std"]), tuple(str(d) for d in c["domain_names"])))
     if getattr(rep, "name", None) != "mel" or rep.n_mels != generator.a2b.n_mels or len(domains) != 2:
         raise CheckpointError(f"{path}: representation {config['representation']} or domains {domains} do not fit "
                               f"the generator (n_mels={generator.a2b.n_mels})")
-    key = "generator_ema" if "generator_ema" in states else "generator"
-    try:
-        generator.load_state_dict({k: v.float() for k, v in states[key].items()})
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: generator weights do not fit its config "
-                              f"({str(exc).splitlines()[0]})") from None
+    load_weights(generator, folder, convert=lambda t: t.float())
     generator = generator.to(device).eval().requires_grad_(False)
     return CycleGANTransfer(generator, rep, mean=mean, std=std, domains=domains, config=config, source=str(path))
 

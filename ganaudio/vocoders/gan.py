@@ -17,10 +17,19 @@ from typing import ClassVar
 import torch
 
 from ganaudio.errors import CheckpointError, ParameterError
+from ganaudio.loading import (
+    ASSETS,
+    build_from_config,
+    bundled_models,
+    load_weights,
+    open_model,
+    resolve_model_folder,
+)
+from ganaudio.representations import from_config
 
 __all__ = ["ASSETS_DIR", "DEFAULT_VOCODER", "GANVocoder", "bundled_vocoders", "find_vocoder", "load_vocoder"]
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR = ASSETS
 DEFAULT_VOCODER = "vocoder_16k"
 # Mel fields that must agree between a spectrogram's representation and the vocoder's.
 _MEL_FIELDS = ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels", "fmin", "fmax", "htk", "norm", "eps")
@@ -28,9 +37,7 @@ _MEL_FIELDS = ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels", "fm
 
 def bundled_vocoders() -> list[str]:
     """Names of the vocoders shipped in ``ganaudio/assets``."""
-    if not ASSETS_DIR.is_dir():
-        return []
-    return sorted(p.name for p in ASSETS_DIR.iterdir() if (p / "config.json").is_file() and p.name.startswith("vocoder"))
+    return bundled_models("vocoder")
 
 
 def find_vocoder(name_or_path: str | os.PathLike) -> Path:
@@ -41,9 +48,7 @@ def find_vocoder(name_or_path: str | os.PathLike) -> Path:
     CheckpointError
         If nothing loadable is found; the message lists the bundled names.
     """
-    from ganaudio.train.checkpoint import find_model_folder
-
-    return find_model_folder(name_or_path, what="vocoder", bundled={n: ASSETS_DIR / n for n in bundled_vocoders()})
+    return resolve_model_folder(name_or_path, what="vocoder", family="vocoder")
 
 
 @dataclasses.dataclass(eq=False)
@@ -81,33 +86,19 @@ class GANVocoder:
         CheckpointError
             If the folder is not a vocoder or its weights do not fit its config.
         """
-        from ganaudio.models.hifigan import HiFiGANGenerator
+        from ganaudio.models.hifigan import HiFiGANGenerator  # here: `import ganaudio` loads no model code
         from ganaudio.models.vocos import VocosGenerator
-        from ganaudio.representations import from_config
-        from ganaudio.train.checkpoint import load_checkpoint
 
-        path = find_vocoder(name_or_path)
-        config, states = load_checkpoint(path)
-        if config.get("family") != "vocoder":
-            raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not a vocoder")
-        kinds = {"hifigan": HiFiGANGenerator, "vocos": VocosGenerator}
-        if config.get("generator_type") not in kinds:
-            raise CheckpointError(f"{path}: unknown generator_type {config.get('generator_type')!r}; "
-                                  f"expected one of {sorted(kinds)}")
-        try:
-            generator = kinds[config["generator_type"]](**config["generator"])
-            rep = from_config(config["representation"])
-        except (KeyError, TypeError) as exc:
-            raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
-        key = "generator_ema" if "generator_ema" in states else "generator"
-        try:
-            generator.load_state_dict(states[key])
-        except (KeyError, RuntimeError) as exc:
-            raise CheckpointError(f"{path}: generator weights do not fit its config "
-                                  f"({str(exc).splitlines()[0]})") from None
+        folder = open_model(name_or_path, family="vocoder", what="vocoder")
+        kinds, kind = {"hifigan": HiFiGANGenerator, "vocos": VocosGenerator}, folder.config.get("generator_type")
+        if kind not in kinds:
+            raise CheckpointError(f"{folder.path}: unknown generator_type {kind!r}; expected one of {sorted(kinds)}")
+        generator, rep = build_from_config(folder, lambda c: (kinds[kind](**c["generator"]),
+                                                              from_config(c["representation"])))
+        load_weights(generator, folder)
         if hasattr(generator, "remove_weight_norm"):
             generator.remove_weight_norm()
-        return cls(generator.to(device).eval().requires_grad_(False), rep, str(path))
+        return cls(generator.to(device).eval().requires_grad_(False), rep, str(folder.path))
 
     @property
     def sample_rate(self) -> int:

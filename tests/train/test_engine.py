@@ -158,7 +158,7 @@ def test_resume_refuses_other_settings(note_folder, tmp_path, cache_dir):  # noq
 
 
 def test_lazy_r1_and_loading_the_trained_generator(note_folder, tmp_path, cache_dir):  # noqa: F811
-    from ganaudio.train.gansynth import generate_notes, load_gansynth
+    from ganaudio.synth.generator import generate_notes, load_gansynth
 
     tr = trainer(note_folder, tmp_path / "run", cache_dir, r1_every=2)
     assert "r1" in tr.train_step(0) and "r1" not in tr.train_step(1)

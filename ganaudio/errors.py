@@ -19,7 +19,16 @@ __all__ = [
 
 
 class GanAudioError(Exception):
-    """Base class of every error ganaudio raises on purpose."""
+    """Base class of every error ganaudio raises on purpose.
+
+    ``remedy`` optionally names what fixes it in words a front end can turn into
+    its own instruction (the command line maps ``"resume-or-new-folder"`` to
+    ``--resume`` / ``--out``); library messages never name command-line flags.
+    """
+
+    def __init__(self, *args, remedy: str | None = None):
+        super().__init__(*args)
+        self.remedy = remedy
 
 
 class ParameterError(GanAudioError, ValueError):

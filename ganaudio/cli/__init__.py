@@ -15,6 +15,13 @@ import click
 from ganaudio import __version__
 from ganaudio.errors import GanAudioError
 
+# A library error's remedy (ganaudio.errors.GanAudioError.remedy) as this command line's flags.
+REMEDY_HINTS = {
+    "resume-or-new-folder": "pass --resume to continue that run, or choose a new --out folder",
+    "same-settings": "use the run's --preset and --set settings, or a new --out folder",
+    "mel-representation": "use --repr mel, or --vocoder griffinlim",
+}
+
 
 class GanAudioGroup(click.Group):
     """A click group that turns ganaudio errors into one line and exit code 2."""
@@ -25,7 +32,8 @@ class GanAudioGroup(click.Group):
         except GanAudioError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            hint = REMEDY_HINTS.get(getattr(exc, "remedy", None))
+            click.echo(f"Error: {exc}" + (f" ({hint})" if hint else ""), err=True)
             sys.exit(2)
 
 

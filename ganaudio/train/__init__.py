@@ -8,15 +8,16 @@ from ganaudio.train.checkpoint import (
     save_checkpoint,
 )
 from ganaudio.train.distributed import DistInfo, init_distributed
-from ganaudio.train.engine import GANTrainer
+from ganaudio.train.engine import GANObjective, GANTrainer, Step
 from ganaudio.train.gansynth import build_gansynth_trainer
 from ganaudio.train.run import run_training, train_gansynth, train_vocoder
-from ganaudio.train.vocoder import VocoderTrainer, build_vocoder_trainer
+from ganaudio.train.vocoder import build_vocoder_trainer
 
 __all__ = [
     "DistInfo",
+    "GANObjective",
     "GANTrainer",
-    "VocoderTrainer",
+    "Step",
     "build_gansynth_trainer",
     "build_vocoder_trainer",
     "init_distributed",

@@ -1,9 +1,6 @@
-"""CycleGAN timbre transfer on the shared GAN engine: two audio folders -> log-mel crops -> :class:`CycleGANTrainer`.
+"""CycleGAN timbre transfer: its losses (:class:`CycleGANLoss`) and two-domain batches (log-mel crops).
 
-:class:`CycleGANTrainer` reuses :class:`GANTrainer`'s checkpoints, exact resume,
-data-parallel gradient averaging, generator EMA, NaN-step skipping and
-logging, and replaces only its step (CycleGAN's losses, discriminator step
-first): ``G`` holds both generators (``a2b``, ``b2a``), ``D`` both PatchGAN
+``G`` holds both generators (``a2b``, ``b2a``), ``D`` both PatchGAN
 discriminators. Unlike CycleGAN there is no pool of past fakes: every step is
 then a function of the weights and ``(seed, step)`` alone, which keeps resume exact.
 """
@@ -17,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import ganaudio.losses as losses
 import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import DataError
 from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators
 from ganaudio.presets.cyclegan import CycleGANPreset
-from ganaudio.train.engine import GANTrainer
+from ganaudio.train.engine import GANObjective, GANTrainer, Step
 
-__all__ = ["CycleGANTrainer", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops"]
+__all__ = ["CycleGANLoss", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops"]
 
 log = logging.getLogger(__name__)
 
@@ -118,71 +116,53 @@ def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int,
     return MelCrops(mels, torch.tensor(crops, dtype=torch.long), crop_frames, summary)
 
 
-class CycleGANTrainer(GANTrainer):
-    """GANTrainer whose step is CycleGAN's: adversarial, cycle-consistency and identity losses both ways.
+class CycleGANLoss(GANObjective):
+    """CycleGAN's losses both ways over ``(a, b)`` batches of normalised crops ``(B, 1, n_mels, frames)``.
 
     Parameters
     ----------
-    generator : CycleGANGenerators
-    discriminator : CycleGANDiscriminators
-    batch_fn : callable
-        ``(indices (B,), generator) -> (a (B, 1, n_mels, frames), b (B, 1, n_mels, frames))``, normalised:
-        ``indices`` pick domain A's crops; B's crops and any random crop shifts are drawn from
-        ``generator`` (seeded by ``(seed, step, rank)``, so a step is reproducible).
+    loss : {"lsgan", "hinge", "nonsaturating", "wgan"}
+        The adversarial loss.
     cycle_weight, identity_weight : float
-    **engine
-        :class:`GANTrainer`'s keyword arguments (``loss`` picks the adversarial loss).
+        Cycle-consistency and identity L1 weights (identity 0 = off).
     """
 
-    def __init__(self, generator, discriminator, *, cycle_weight: float = 10.0, identity_weight: float = 5.0,
-                 **engine):
-        super().__init__(generator, discriminator, **engine)
+    def __init__(self, *, loss: str = "lsgan", cycle_weight: float = 10.0, identity_weight: float = 5.0):
+        self.d_adv, self.g_adv = losses.adversarial_losses(loss)
         self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
 
-    def train_step(self, step: int) -> dict:
-        """One update of both discriminators, then one of both generators."""
-        a, b = self.batch_fn(self._indices(step), self._step_generator(step, salt=1))
-        a, b = a.to(self.device, non_blocking=True), b.to(self.device, non_blocking=True)
-        G, D = self.G, self.D
-        with self._autocast():
-            fake_b, fake_a = G(a, "a2b").float(), G(b, "b2a").float()
+    def prepare(self, step: Step) -> None:
+        """Both translations, made once for both updates."""
+        a, b = step.batch
+        with step.autocast():
+            step.shared["fake_b"], step.shared["fake_a"] = step.G(a, "a2b").float(), step.G(b, "b2a").float()
 
-        # ---------------- discriminator step (on detached fakes)
-        with self._autocast():
-            d_a = self.d_adv(D(a, "a").float(), D(fake_a.detach(), "a").float())
-            d_b = self.d_adv(D(b, "b").float(), D(fake_b.detach(), "b").float())
-        d_loss = 0.5 * (d_a + d_b)
-        metrics = {"d_a": d_a, "d_b": d_b, "d_loss": d_loss}
-        if not self.guarded_update(d_loss, self.opt_d, self.D):
-            return self._bad_step(step, "discriminator", metrics)
+    def d_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        (a, b), D = step.batch, step.D
+        with step.autocast():  # on detached fakes
+            d_a = self.d_adv(D(a, "a").float(), D(step.shared["fake_a"].detach(), "a").float())
+            d_b = self.d_adv(D(b, "b").float(), D(step.shared["fake_b"].detach(), "b").float())
+        return 0.5 * (d_a + d_b), {"d_a": d_a, "d_b": d_b}
 
-        # ---------------- generator step
-        self.D.requires_grad_(False)
-        try:
-            with self._autocast():
-                g_adv = self.g_adv(D(fake_b, "b").float()) + self.g_adv(D(fake_a, "a").float())
-                cycle = (G(fake_b, "b2a").float() - a).abs().mean() + (G(fake_a, "a2b").float() - b).abs().mean()
-                g_loss = g_adv + self.cycle_weight * cycle
-                metrics.update(g_adv=g_adv, cycle=cycle)
-                if self.identity_weight:
-                    identity = (G(b, "a2b").float() - b).abs().mean() + (G(a, "b2a").float() - a).abs().mean()
-                    g_loss = g_loss + self.identity_weight * identity
-                    metrics["identity"] = identity
-            metrics["g_loss"] = g_loss
-            g_ok = self.guarded_update(g_loss, self.opt_g, self.G)
-        finally:
-            self.D.requires_grad_(True)
-        if not g_ok:
-            return self._bad_step(step, "generator", metrics)
-        self._update_ema()
-        self.bad_steps = 0
-        return {k: float(v.detach()) for k, v in metrics.items()}
+    def g_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        (a, b), G, D = step.batch, step.G, step.D
+        fake_a, fake_b = step.shared["fake_a"], step.shared["fake_b"]
+        with step.autocast():
+            g_adv = self.g_adv(D(fake_b, "b").float()) + self.g_adv(D(fake_a, "a").float())
+            cycle = (G(fake_b, "b2a").float() - a).abs().mean() + (G(fake_a, "a2b").float() - b).abs().mean()
+            g_loss = g_adv + self.cycle_weight * cycle
+            metrics = {"g_adv": g_adv, "cycle": cycle}
+            if self.identity_weight:
+                identity = (G(b, "a2b").float() - b).abs().mean() + (G(a, "b2a").float() - a).abs().mean()
+                g_loss = g_loss + self.identity_weight * identity
+                metrics["identity"] = identity
+        return g_loss, metrics
 
 
 def build_cyclegan_trainer(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out: str | os.PathLike,
                            preset: CycleGANPreset, *, seed: int = 0, device: str | torch.device = "cpu",
                            progress: bool = True, dist: dist_utils.DistInfo | None = None,
-                           tensorboard: bool = True) -> CycleGANTrainer:
+                           tensorboard: bool = True) -> GANTrainer:
     """Everything a CycleGAN run needs, ready for ``trainer.fit(preset.steps, resume=...)``.
 
     Raises
@@ -239,9 +219,10 @@ def build_cyclegan_trainer(domain_a: str | os.PathLike, domain_b: str | os.PathL
         "data": {"domain_a": {"root": str(Path(domain_a).resolve()), **crops_a.summary},
                  "domain_b": {"root": str(Path(domain_b).resolve()), **crops_b.summary}, "seed": seed},
     }
-    return CycleGANTrainer(
-        G, D, cycle_weight=preset.cycle_weight, identity_weight=preset.identity_weight, loss=preset.loss,
-        batch_fn=batch_fn, n_examples=len(crops_a), out_dir=out, batch_size=preset.batch_size, g_lr=preset.g_lr,
+    objective = CycleGANLoss(loss=preset.loss, cycle_weight=preset.cycle_weight,
+                             identity_weight=preset.identity_weight)
+    return GANTrainer(
+        G, D, objective=objective, batch_fn=batch_fn, n_examples=len(crops_a), out_dir=out, batch_size=preset.batch_size, g_lr=preset.g_lr,
         d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), ema_decay=preset.ema_decay,
         max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
         sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,

@@ -1,15 +1,21 @@
-"""GANSynth training entry point: preset -> feature cache -> models -> :class:`GANTrainer`."""
+"""GANSynth training: its losses (:class:`ConditionalGANLoss`) and batches (notes from the feature cache).
+
+``build_gansynth_trainer`` goes preset -> feature cache -> models -> :class:`~ganaudio.train.engine.GANTrainer`;
+``grow_gansynth`` widens a trained model's inputs for a continued run.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+import ganaudio.losses as losses
 import ganaudio.train.distributed as dist_utils
 from ganaudio.data.cache import build_note_cache
 from ganaudio.data.datasets import NoteDataset
@@ -19,12 +25,107 @@ from ganaudio.models.gansynth import Discriminator, Generator
 from ganaudio.presets.base import apply_overrides
 from ganaudio.presets.gansynth import PRESETS, GANSynthPreset
 from ganaudio.synth.generator import sample_notes
-from ganaudio.train.engine import GANTrainer, same_config
+from ganaudio.train.engine import GANObjective, GANTrainer, Step
 from ganaudio.train.periodicity import PeriodicityPrior
+from ganaudio.train.resume import same_config
 
-__all__ = ["build_gansynth_trainer", "grow_gansynth", "oversampled_order", "periodicity_prior"]
+__all__ = ["ConditionalGANLoss", "build_gansynth_trainer", "grow_gansynth", "oversampled_order", "periodicity_prior"]
 
 log = logging.getLogger(__name__)
+
+
+class ConditionalGANLoss(GANObjective):
+    """Class-conditional GAN losses (GANSynth's AC-GAN with ProGAN's penalties) over ``(images, labels)`` batches.
+
+    The generator is called ``G(z (B, latent_dim), labels (B,))`` (with ``G.latent_dim``); the discriminator
+    returns ``(score (B,), class_logits (B, K))`` from ``D(x, labels)``.
+
+    Parameters
+    ----------
+    loss : {"nonsaturating", "hinge", "wgan", "lsgan"}
+    gp_weight, r1_weight, drift_weight, aux_weight : float
+        WGAN-GP, R1 (applied as ``r1_weight / 2 * R1``), ProGAN drift and AC-GAN weights; 0 turns one off
+        (``aux_weight=0``: no classifier terms at all, as MuseGAN trains).
+    r1_every : int
+        Lazy R1 (StyleGAN2): apply it every this many steps, scaled up by the same factor.
+    aux_fake_in_d : bool
+        Also train the discriminator's classifier on fakes (GANSynth) rather than on real notes only.
+    mode_seeking_weight, mode_seeking_ceiling : float
+        MSGAN's mode-seeking term against mode collapse (0 = off): the generator
+        batch's second half repeats the first half's labels with fresh latents,
+        and :func:`ganaudio.losses.mode_seeking_loss` of the pairs is added to
+        the generator loss, each pair's output/latent distance ratio capped at the ceiling.
+    generator_penalty : callable, optional
+        ``(fake (B, ...), labels (B,)) -> scalar`` added to the generator loss
+        with weight ``generator_penalty_weight`` and reported as ``g_penalty``
+        (e.g. :class:`ganaudio.train.periodicity.PeriodicityPrior`).
+    """
+
+    def __init__(self, *, loss: str = "hinge", gp_weight: float = 0.0, r1_weight: float = 0.0, r1_every: int = 1,
+                 drift_weight: float = 0.0, aux_weight: float = 1.0, aux_fake_in_d: bool = False,
+                 mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"),
+                 generator_penalty: Callable | None = None, generator_penalty_weight: float = 0.0):
+        if r1_every < 1:
+            raise ParameterError(f"r1_every must be >= 1, got {r1_every}")
+        self.d_adv, self.g_adv = losses.adversarial_losses(loss)
+        self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight),
+                            ms=float(mode_seeking_weight), penalty=float(generator_penalty_weight))
+        self.r1_every, self.aux_fake_in_d, self.ms_ceiling = int(r1_every), bool(aux_fake_in_d), float(mode_seeking_ceiling)
+        self.generator_penalty = generator_penalty if generator_penalty_weight else None
+
+    def d_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        real, labels = step.batch
+        w, G, D = self.weights, step.G, step.D
+        z = torch.randn(real.shape[0], G.latent_dim, generator=step.generator).to(step.device)
+        with step.autocast():
+            with torch.no_grad():
+                fake = G(z, labels)
+            real_score, real_logits = D(real, labels)
+            fake_score, fake_logits = D(fake, labels)
+        real_score, fake_score = real_score.float(), fake_score.float()
+        d_loss = d_adv = self.d_adv(real_score, fake_score)
+        metrics = {"d_adv": d_adv}
+        if w["aux"]:
+            d_aux = losses.aux_classifier_loss(real_logits, labels)
+            if self.aux_fake_in_d:
+                d_aux = (d_aux + losses.aux_classifier_loss(fake_logits, labels)) / 2
+            d_loss = d_adv + w["aux"] * d_aux
+            metrics.update(d_aux=d_aux, aux_acc_real=(real_logits.argmax(dim=1) == labels).float().mean())
+        critic = lambda x: D(x, labels)[0]
+        if w["gp"]:
+            metrics["gp"] = losses.gradient_penalty(critic, real, fake.float(), generator=step.generator)
+            d_loss = d_loss + w["gp"] * metrics["gp"]
+        if w["r1"] and step.index % self.r1_every == 0:
+            metrics["r1"] = losses.r1_penalty(critic, real)
+            d_loss = d_loss + w["r1"] * self.r1_every / 2 * metrics["r1"]
+        if w["drift"]:
+            d_loss = d_loss + w["drift"] * losses.drift_penalty(real_score)
+        return d_loss, metrics
+
+    def g_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        real, labels = step.batch
+        w, B = self.weights, real.shape[0]
+        z = torch.randn(B, step.G.latent_dim, generator=step.generator).to(step.device)
+        half = B // 2 if w["ms"] else 0
+        if half:  # pairs (i, half + i) share a label and differ in latent
+            labels = torch.cat([labels[:half], labels[:half], labels[2 * half:]])
+        with step.autocast():
+            fake = step.G(z, labels)
+            fake_score, fake_logits = step.D(fake, labels)
+        g_loss = g_adv = self.g_adv(fake_score.float())
+        metrics = {"g_adv": g_adv}
+        if w["aux"]:
+            g_aux = losses.aux_classifier_loss(fake_logits, labels)
+            g_loss = g_adv + w["aux"] * g_aux
+            metrics.update(g_aux=g_aux, aux_acc_fake=(fake_logits.argmax(dim=1) == labels).float().mean())
+        if half:
+            metrics["ms"] = losses.mode_seeking_loss(fake[:half], fake[half:2 * half], z[:half], z[half:2 * half],
+                                                     ceiling=self.ms_ceiling)
+            g_loss = g_loss + w["ms"] * metrics["ms"]
+        if self.generator_penalty is not None:
+            metrics["g_penalty"] = self.generator_penalty(fake.float(), labels)
+            g_loss = g_loss + w["penalty"] * metrics["g_penalty"]
+        return g_loss, metrics
 
 
 def oversampled_order(pitches, *, below: int, repeats: int) -> torch.Tensor:
@@ -71,7 +172,7 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
     penalty = periodicity_prior(dataset, rep, cache.normalizer, preset) if preset.periodicity_weight else None
     order = oversampled_order(dataset.pitches, below=preset.low_pitch_below, repeats=preset.low_pitch_repeats)
 
-    def batch_fn(indices: torch.Tensor):
+    def batch_fn(indices: torch.Tensor, generator: torch.Generator | None = None):
         spec, pitch, _velocity, _instrument = dataset.batch(order[indices])
         return spec, pitch - preset.pitch_min
 
@@ -88,14 +189,15 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
         "data": {"root": str(Path(data).resolve()), "cache_key": cache.path.name, "notes": len(dataset),
                  "instruments": cache.instruments, "pitches": present, "seed": seed},
     }
-    return GANTrainer(
-        G, D, batch_fn=batch_fn, n_examples=len(order), out_dir=out, batch_size=preset.batch_size,
-        g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), loss=preset.loss,
-        gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,
-        drift_weight=preset.drift_weight, aux_weight=preset.aux_weight,
+    objective = ConditionalGANLoss(
+        loss=preset.loss, gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,
+        drift_weight=preset.drift_weight, aux_weight=preset.aux_weight, aux_fake_in_d=preset.aux_fake_in_d,
         mode_seeking_weight=preset.mode_seeking_weight, mode_seeking_ceiling=preset.mode_seeking_ceiling,
-        generator_penalty=penalty, generator_penalty_weight=preset.periodicity_weight,
-        aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
+        generator_penalty=penalty, generator_penalty_weight=preset.periodicity_weight)
+    return GANTrainer(
+        G, D, objective=objective, batch_fn=batch_fn, n_examples=len(order), out_dir=out,
+        batch_size=preset.batch_size, g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2),
+        ema_decay=preset.ema_decay,
         grad_clip=preset.grad_clip, warmup_steps=preset.warmup_steps,
         max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
         sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,

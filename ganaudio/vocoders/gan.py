@@ -114,8 +114,9 @@ class GANVocoder:
         if representation is None:
             return
         if getattr(representation, "name", None) != "mel":
-            raise ParameterError(f"a GAN vocoder inverts log-mel spectrograms, not "
-                                 f"{getattr(representation, 'name', representation)!r}; use --repr mel or griffinlim")
+            name = getattr(representation, "name", representation)
+            raise ParameterError(f"a GAN vocoder inverts log-mel spectrograms, not {name!r}; analyse with the mel "
+                                 f"representation or invert with Griffin-Lim", remedy="mel-representation")
         ours = self.representation
         diff = [f"{f}={getattr(representation, f)!r} (vocoder: {getattr(ours, f)!r})" for f in _MEL_FIELDS
                 if getattr(representation, f) != getattr(ours, f)]

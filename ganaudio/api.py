@@ -28,10 +28,10 @@ import torch
 
 import ganaudio.loading as loading
 from ganaudio.errors import ParameterError
-from ganaudio.loading import ASSETS
+from ganaudio.loading import ASSETS, bundled_models
 from ganaudio.synth import dsp
 from ganaudio.synth.generator import load_gansynth
-from ganaudio.synth.render import render_notes
+from ganaudio.synth.render import mix_notes
 from ganaudio.synth.schedule import make_schedule, read_notes
 from ganaudio.synth.timbre import Timbre, interpolate_timbres
 
@@ -41,11 +41,6 @@ log = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "gansynth_tiny"
 DECODE_METHODS = ("phase", "phase-griffinlim")
-
-
-def bundled_models() -> list[str]:
-    """Names of the model folders shipped in ganaudio/assets/ (every family; see :func:`ganaudio.loading.bundled_models`)."""
-    return loading.bundled_models()
 
 
 def model_path(name_or_path: str | os.PathLike | None = None) -> Path:
@@ -379,4 +374,4 @@ class Synth:
         latents = np.asarray(plan.latents(notes), dtype=np.float32)
         waves, index = self.raw_notes(latents, notes.pitch, progress=progress)
         log.info("%s: %d notes, %d generated after removing repeats", notes.label, len(notes), len(waves))
-        return render_notes(self, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems)
+        return mix_notes(self, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems)

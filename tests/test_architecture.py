@@ -11,6 +11,8 @@ module of its own, and a module that takes a name from its package's
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -159,3 +161,18 @@ def test_low_layers_import_no_training_or_inference(module):
     for name, targets in graph.items():
         if name == module or name.startswith(module + "."):
             assert not {t for t in targets if t.startswith(("ganaudio.train", "ganaudio.api", "ganaudio.cli"))}, name
+
+
+def test_no_two_public_functions_share_a_name():
+    """A function name in any module's ``__all__`` means one function everywhere (re-exports are the same object)."""
+    owners: dict[str, dict[int, str]] = {}
+    for name in module_files():
+        if name.endswith("__main__"):
+            continue
+        module = importlib.import_module(name)
+        for public in getattr(module, "__all__", []):
+            obj = getattr(module, public, None)
+            if inspect.isfunction(obj):
+                owners.setdefault(public, {})[id(obj)] = f"{obj.__module__}.{obj.__qualname__}"
+    shared = {name: sorted(found.values()) for name, found in owners.items() if len(found) > 1}
+    assert not shared, f"different functions under one public name: {shared}"

@@ -9,7 +9,7 @@ import numpy as np
 from ganaudio.synth import dsp
 from ganaudio.synth.schedule import NoteTable
 
-__all__ = ["auto_gain", "render_notes", "spectrogram_figure"]
+__all__ = ["auto_gain", "mix_notes", "spectrogram_figure"]
 
 LEVEL_PERCENTILE = 99.5   # of the non-silent samples' magnitude ...
 LEVEL_TARGET = 0.6        # ... is brought to this (about -4.4 dBFS); the limiter catches the rarer peaks
@@ -24,7 +24,7 @@ def auto_gain(mix: np.ndarray) -> float:
     return LEVEL_TARGET / level if level > 0 else 1.0
 
 
-def render_notes(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, *, attack: float, release: float,
+def mix_notes(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, *, attack: float, release: float,
                  gain: float | None, stems: bool):
     """Overlap-add ``notes`` (row ``i`` plays ``waves[index[i]]``) into a mono mix ``(time,)`` (+ stems).
 

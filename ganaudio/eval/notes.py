@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ganaudio.errors import DataError, ParameterError
+from ganaudio.synth.generator import generate_notes, load_gansynth
 
 __all__ = ["NoteBatch", "load_note_batch", "split_halves", "generate_note_batch", "notes_report"]
 
@@ -145,8 +146,6 @@ def generate_note_batch(model: str | os.PathLike, pitches, *, seed: int = 0, n_s
     --------
     >>> fake = generate_note_batch("gansynth_tiny", [60, 62, 64], seed=0)
     """
-    from ganaudio.synth.generator import generate_notes, load_gansynth
-
     G, rep, normalizer, _ = load_gansynth(model, device=device)
     pitches = np.asarray(pitches, dtype=int)
     audio = generate_notes(G, rep, normalizer, pitches.tolist(), [seed * 100003 + i for i in range(len(pitches))],

@@ -17,9 +17,11 @@ import torch
 import ganaudio.losses as losses
 import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import DataError
+from ganaudio.loading import write_model_folder
 from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators
 from ganaudio.presets.cyclegan import CycleGANPreset
 from ganaudio.train.engine import GANObjective, GANTrainer, Step
+from ganaudio.transfer.cyclegan import _crossfade_convert, _vocode, load_cyclegan
 
 __all__ = ["CycleGANLoss", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops"]
 
@@ -170,8 +172,6 @@ def build_cyclegan_trainer(domain_a: str | os.PathLike, domain_b: str | os.PathL
     DataError
         If a domain folder is missing or holds no loud crop.
     """
-    from ganaudio.transfer.cyclegan import _crossfade_convert, _vocode
-
     dist = dist or dist_utils.DistInfo(device=torch.device(device))
     rep = preset.representation()
     show = progress and dist.is_main
@@ -251,9 +251,6 @@ def export_cyclegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *
     --------
     >>> export_cyclegan("runs/p2v", "models/piano2violin", half=True)  # doctest: +SKIP
     """
-    from ganaudio.train.checkpoint import write_model_folder
-    from ganaudio.transfer.cyclegan import load_cyclegan
-
     model = load_cyclegan(checkpoint)
     config = {k: v for k, v in model.config.items() if k != "discriminator"}
     config["data"] = {k: ({kk: vv for kk, vv in v.items() if kk != "root"} if isinstance(v, dict) else v)

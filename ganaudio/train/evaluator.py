@@ -27,7 +27,13 @@ import torch.nn.functional as F
 from ganaudio.data.soundfont import NSYNTH_FAMILIES
 from ganaudio.errors import DataError, ParameterError
 from ganaudio.eval.evaluator import NoteEvaluator
-from ganaudio.train.checkpoint import write_model_folder
+from ganaudio.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    load_train_state,
+    save_checkpoint,
+    write_model_folder,
+)
 
 __all__ = ["train_evaluator", "load_note_features", "export_model"]
 
@@ -142,12 +148,6 @@ def train_evaluator(
     from tqdm.auto import tqdm
 
     from ganaudio.representations import Mel
-    from ganaudio.train.checkpoint import (
-        latest_checkpoint,
-        load_checkpoint,
-        load_train_state,
-        save_checkpoint,
-    )
 
     if batch_size < 1 or epochs < 1:
         raise ParameterError(f"batch_size and epochs must be >= 1, got {batch_size} and {epochs}")

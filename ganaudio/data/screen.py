@@ -23,7 +23,7 @@ import numpy as np
 
 from ganaudio.errors import AudioFileError, DataError, MidiFileError, UnusableFileError
 
-__all__ = ["SILENCE_PEAK", "SkipReport", "read_checked_audio", "truncation"]
+__all__ = ["SILENCE_PEAK", "SkipReport", "read_checked_audio", "skip_lines", "truncation"]
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,17 @@ class SkipReport:
         """Log the one-line summary (when anything was skipped) at WARNING."""
         if self.skipped:
             log.warning("%s: %s", where, self.summary())
+
+
+def skip_lines(reports: dict) -> list[str]:
+    """``["label: skipped 2 of 98 files: 1 unreadable, 1 NaN", ...]`` for the reports (label -> ``to_dict()``)
+    that skipped anything; what a command prints after its run."""
+    lines = []
+    for label, data in (reports or {}).items():
+        text = SkipReport.from_dict(data).summary()
+        if text:
+            lines.append(f"{label}: {text}" if label else text)
+    return lines
 
 
 def truncation(info) -> str | None:

@@ -34,6 +34,8 @@ class NoteBatch:
     families : tuple of str, or None where unknown (generated notes)
     names : tuple of str
     sample_rate : int
+    skipped : dict
+        :meth:`~ganaudio.data.screen.SkipReport.to_dict` of the files left out as unusable when read.
     """
 
     audio: np.ndarray
@@ -41,6 +43,7 @@ class NoteBatch:
     families: tuple | None
     names: tuple
     sample_rate: int
+    skipped: dict = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.pitches)
@@ -50,7 +53,7 @@ class NoteBatch:
         index = np.asarray(index, dtype=int)
         return NoteBatch(self.audio[index], self.pitches[index],
                          None if self.families is None else tuple(self.families[i] for i in index),
-                         tuple(self.names[i] for i in index), self.sample_rate)
+                         tuple(self.names[i] for i in index), self.sample_rate, self.skipped)
 
 
 def _fit(y: np.ndarray, n_samples: int) -> np.ndarray:
@@ -74,6 +77,9 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
         Keep this many notes, drawn at random with ``seed`` (before any audio is read).
     split, pitch_range : filters (NSynth-layout folders; ``pitch_range`` applies to both kinds).
 
+    Files that are unreadable, NaN/inf, silent or truncated are skipped,
+    logged and counted in the batch's ``skipped``; the rest are used.
+
     Raises
     ------
     DataError
@@ -87,7 +93,7 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
     """
     from tqdm.auto import tqdm
 
-    from ganaudio.io import load_audio
+    from ganaudio.data.screen import SkipReport, read_checked_audio
 
     path = Path(path)
     if not path.is_dir():
@@ -113,12 +119,17 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
     if limit is not None and limit < len(entries):
         chosen = np.sort(np.random.default_rng(seed).choice(len(entries), size=limit, replace=False))
         entries = [entries[i] for i in chosen]
-    audio = np.stack([_fit(load_audio(file, sample_rate=sample_rate)[0], n_samples)
-                      for file, *_ in tqdm(entries, desc=f"reading {path.name}", disable=not progress,
-                                            unit="note")]).astype(np.float32)
+    report = SkipReport()
+    bar = tqdm(entries, desc=f"reading {path.name}", disable=not progress, unit="note")
+    read = [(entry, _fit(y, n_samples)) for entry, y in
+            report.each(bar, read=lambda e: read_checked_audio(e[0], sample_rate=sample_rate), name=lambda e: str(e[0]))]
+    report.log_summary(path)
+    report.require_some(path)
+    entries = [entry for entry, _ in read]
+    audio = np.stack([y for _, y in read]).astype(np.float32)
     return NoteBatch(audio, np.array([e[1] for e in entries]),
                      tuple(e[2] for e in entries) if has_family else None,
-                     tuple(str(e[3]) for e in entries), sample_rate)
+                     tuple(str(e[3]) for e in entries), sample_rate, report.to_dict())
 
 
 def split_halves(batch: NoteBatch, *, n: int | None = None, seed: int = 0) -> tuple[NoteBatch, NoteBatch]:

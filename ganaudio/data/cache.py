@@ -188,7 +188,7 @@ def build_note_cache(
         raise ParameterError(f"n_frames must be a positive integer, got {n_frames!r}")
     if shard_size < 1:
         raise ParameterError(f"shard_size must be >= 1, got {shard_size!r}")
-    notes, report = _note_list(root, split=split, pitch_range=pitch_range, sources=sources)
+    notes, report = _note_list(root, split=split, pitch_range=pitch_range, sources=sources)  # counts every note
     settings = {"representation": representation.config(), "n_frames": n_frames, "split": split,
                 "pitch_range": list(pitch_range) if pitch_range else None,
                 "sources": sorted(sources) if sources else None, "shard_size": shard_size}
@@ -220,7 +220,6 @@ def build_note_cache(
                     np.save(tmp, data, allow_pickle=False)
             else:
                 data, bad = found
-            report.total += len(chunk)
             for name, (reason, detail) in bad.items():
                 report.skip(name, reason, detail)
             if len(data):

@@ -153,6 +153,7 @@ def train_evaluator(
         latest_checkpoint,
         load_checkpoint,
         load_train_state,
+        remove_stale,
         save_checkpoint,
     )
 
@@ -183,6 +184,7 @@ def train_evaluator(
     step, epoch, best = 0, 0, -1.0
     rng = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
+    remove_stale(out / "checkpoints")
     if resume and (last := latest_checkpoint(out / "checkpoints")) is not None:
         _, states = load_checkpoint(last)
         net.load_state_dict(states["evaluator"])

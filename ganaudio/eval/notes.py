@@ -74,7 +74,8 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
     ----------
     sample_rate, n_samples : every note is resampled, then cropped or zero-padded from its start.
     limit : int, optional
-        Keep this many notes, drawn at random with ``seed`` (before any audio is read).
+        Keep this many notes, drawn at random with ``seed`` (before any audio is read); an
+        unusable one is replaced by another drawn from the rest.
     split, pitch_range : filters (NSynth-layout folders; ``pitch_range`` applies to both kinds).
 
     Files that are unreadable, NaN/inf, silent or truncated are skipped,
@@ -116,16 +117,26 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
         if not entries:
             raise DataError(f"{path}: no examples.json and no .wav files named by pitch "
                             f"(e.g. pitch_060.wav or name-060-100.wav)")
+    order = list(range(len(entries)))
     if limit is not None and limit < len(entries):
-        chosen = np.sort(np.random.default_rng(seed).choice(len(entries), size=limit, replace=False))
-        entries = [entries[i] for i in chosen]
-    report = SkipReport()
-    bar = tqdm(entries, desc=f"reading {path.name}", disable=not progress, unit="note")
-    read = [(entry, _fit(y, n_samples)) for entry, y in
-            report.each(bar, read=lambda e: read_checked_audio(e[0], sample_rate=sample_rate), name=lambda e: str(e[0]))]
+        rng = np.random.default_rng(seed)
+        chosen = np.sort(rng.choice(len(entries), size=limit, replace=False))
+        spare = rng.permutation(np.setdiff1d(np.arange(len(entries)), chosen))  # stand-ins for unusable files
+        order = [int(i) for i in chosen] + [int(i) for i in spare]
+    wanted = len(entries) if limit is None else min(limit, len(entries))
+    report, read = SkipReport(), []
+    bar = tqdm(total=wanted, desc=f"reading {path.name}", disable=not progress, unit="note")
+    for i, y in report.each(order, read=lambda i: read_checked_audio(entries[i][0], sample_rate=sample_rate),
+                            name=lambda i: str(entries[i][0])):
+        read.append((i, _fit(y, n_samples)))
+        bar.update(1)
+        if len(read) == wanted:
+            break
+    bar.close()
     report.log_summary(path)
     report.require_some(path)
-    entries = [entry for entry, _ in read]
+    read.sort(key=lambda item: item[0])
+    entries = [entries[i] for i, _ in read]
     audio = np.stack([y for _, y in read]).astype(np.float32)
     return NoteBatch(audio, np.array([e[1] for e in entries]),
                      tuple(e[2] for e in entries) if has_family else None,

@@ -203,7 +203,7 @@ def config_differences(saved: dict, now: dict, *, limit: int = 6, width: int = 4
     ['n_mels 128 (checkpoint) vs 256 (now)']
     """
     flat_saved, flat_now = _flatten(saved), _flatten(now)
-    keys = sorted(set(flat_saved) | set(flat_now))
+    keys = list(flat_saved) + [k for k in flat_now if k not in flat_saved]  # the configs' own order
     missing = object()
     out = []
     for key in keys:

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 1
 _STEP_DIR = re.compile(r"^step_(\d{8,})$")
-_TEMP_DIR = re.compile(r"^\.(?:old_)?step_(\d{8,})\.(?:(\d+)\.)?")
+_TEMP_DIR = re.compile(r"^\.(?:old_|pruned_)?step_(\d{8,})\.(?:(\d+)\.)?")
 # Test hook, read only by save_checkpoint: "STEP:SECONDS" makes the save of that step sleep after
 # writing model.safetensors (before config.json and train_state.pt), so a test can SIGKILL the
 # process in the middle of a checkpoint write. Unset in normal use.
@@ -122,7 +122,10 @@ def save_checkpoint(
         raise
     if keep is not None:
         for old in list_checkpoints(directory)[:-keep]:
-            shutil.rmtree(old, ignore_errors=True)
+            # renamed first, so a kill during the deletion never leaves a partial folder named step_*
+            doomed = directory / f".pruned_{old.name}.{os.getpid()}."
+            os.replace(old, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
     log.info("checkpoint %s", final)
     return final
 
@@ -147,10 +150,11 @@ def _test_pause(step: int) -> None:
 def remove_stale(directory: str | os.PathLike) -> list[Path]:
     """Delete the temporary folders a save killed midway left in a run's checkpoints folder; returns them.
 
-    ``.step_<step>.<pid>.*`` (a checkpoint being written) is removed unless the
-    process ``pid`` still runs (another live save); ``.old_step_*`` (the previous
-    copy of a step being rewritten) is renamed back when the kill came before its
-    replacement was in place, else removed. Complete ``step_*`` folders are never
+    ``.step_<step>.<pid>.*`` (a checkpoint being written) and ``.pruned_step_*``
+    (an old one being deleted) are removed unless the process ``pid`` still runs
+    (another live save); ``.old_step_*`` (the previous copy of a step being
+    rewritten) is renamed back when the kill came before its replacement was in
+    place, else removed. Complete ``step_*`` folders are never
     touched. Each removal is logged.
 
     Examples

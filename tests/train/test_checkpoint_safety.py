@@ -41,9 +41,10 @@ def test_stale_temp_folders_are_never_latest_and_are_removed(tmp_path, caplog):
     _fake_checkpoint(old_style, 6)
     live = ckpts / f".step_00000008.{os.getppid()}.zz"         # another live process is writing this one
     live.mkdir()
+    pruned = _fake_checkpoint(ckpts / ".pruned_step_00000001.999999999.", 1)   # killed while deleting it
     assert latest_checkpoint(ckpts).name == "step_00000002"
     removed = remove_stale(ckpts)
-    assert sorted(p.name for p in removed) == sorted([dead.name, old_style.name])
+    assert sorted(p.name for p in removed) == sorted([dead.name, old_style.name, pruned.name])
     assert sorted(p.name for p in ckpts.iterdir()) == sorted(["step_00000002", live.name])
     assert "half-written" in caplog.text
     # a kill between moving the old copy of a step aside and putting the new one in place

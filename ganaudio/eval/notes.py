@@ -105,6 +105,8 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
         notes = load_note_examples(path, split=split, pitch_range=pitch_range, sources=None, verify=False)
         entries = [(n.path, n.pitch, n.instrument_family_str, n.note_str) for n in notes]
         has_family = True
+        listed = notes.skip_report()                     # entries whose file is missing or metadata malformed
+        listed.total -= len(notes)                        # the listed notes are counted as they are read
     else:
         entries = []
         for file in sorted(path.rglob("*.wav")):
@@ -114,6 +116,7 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
                 if pitch_range is None or pitch_range[0] <= pitch <= pitch_range[1]:
                     entries.append((file, pitch, None, file.stem))
         has_family = False
+        listed = SkipReport()
         if not entries:
             raise DataError(f"{path}: no examples.json and no .wav files named by pitch "
                             f"(e.g. pitch_060.wav or name-060-100.wav)")
@@ -124,7 +127,7 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
         spare = rng.permutation(np.setdiff1d(np.arange(len(entries)), chosen))  # stand-ins for unusable files
         order = [int(i) for i in chosen] + [int(i) for i in spare]
     wanted = len(entries) if limit is None else min(limit, len(entries))
-    report, read = SkipReport(), []
+    report, read = SkipReport(total=listed.total, skipped=dict(listed.skipped)), []
     bar = tqdm(total=wanted, desc=f"reading {path.name}", disable=not progress, unit="note")
     for i, y in report.each(order, read=lambda i: read_checked_audio(entries[i][0], sample_rate=sample_rate),
                             name=lambda i: str(entries[i][0])):

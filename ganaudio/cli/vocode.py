@@ -8,13 +8,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import (
-    check_training_run,
-    device_option,
-    echo_skipped,
-    resolve_device,
-    training_options,
-)
+from ganaudio.cli.common import check_training_run, device_option, resolve_device, training_options
 from ganaudio.cli.train import train
 from ganaudio.errors import AudioFileError, ParameterError
 
@@ -155,6 +149,8 @@ def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, devi
     settings.build_generator()  # a hop / upsampling mismatch fails here, before the data is read
     metrics = train_vocoder(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
                             progress=not quiet)
+    from ganaudio.cli.common import echo_skipped
+
     echo_skipped(metrics.get("data_skipped"))
     if "step" in metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(

@@ -19,6 +19,7 @@ from ganaudio.errors import GanAudioError
 REMEDY_HINTS = {
     "resume-or-new-folder": "pass --resume to continue that run, or choose a new --out folder",
     "same-settings": "use the run's --preset and --set settings, or a new --out folder",
+    "new-folder": "use a new --out folder",
     "mel-representation": "use --repr mel, or --vocoder griffinlim",
 }
 

@@ -41,7 +41,7 @@ import torch
 import ganaudio.train.distributed as dist_utils
 import ganaudio.train.resume as resume_utils
 from ganaudio.errors import CheckpointError, ParameterError, TrainingError
-from ganaudio.train.checkpoint import latest_checkpoint
+from ganaudio.train.checkpoint import latest_checkpoint, remove_stale
 from ganaudio.train.metrics import MetricsLog
 
 __all__ = ["BatchFn", "GANObjective", "GANTrainer", "SampleFn", "Step"]
@@ -353,6 +353,9 @@ class GANTrainer:
         """
         if resume and init_from is not None:
             raise ParameterError("resume and init_from exclude each other")
+        if self.dist.is_main:
+            remove_stale(self.ckpt_dir)  # half-written checkpoints of a killed save; never taken as the latest
+        dist_utils.barrier(self.dist)
         if resume:
             self.resume()
         elif init_from is not None:

@@ -187,7 +187,7 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
         "normalizer": cache.normalizer.to_dict(),
         "preset": preset.to_dict(),
         "data": {"root": str(Path(data).resolve()), "cache_key": cache.path.name, "notes": len(dataset),
-                 "instruments": cache.instruments, "pitches": present, "seed": seed},
+                 "instruments": cache.instruments, "pitches": present, "seed": seed, "skipped": cache.skipped},
     }
     objective = ConditionalGANLoss(
         loss=preset.loss, gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,

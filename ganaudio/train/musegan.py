@@ -123,7 +123,7 @@ def build_musegan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     config = {"family": "musegan", "layout": layout, "threshold": preset.threshold, "qpm": preset.qpm,
               "preset": preset.to_dict(),
               "data": {"root": str(Path(data).resolve()), "split": preset.split, "phrases": len(dataset),
-                       "seed": seed}}
+                       "seed": seed, "skipped": dataset.skipped}}
     # WGAN-GP (MuseGAN's objective) through the conditional losses with the classifier off: one class, no labels
     objective = ConditionalGANLoss(loss="wgan", gp_weight=preset.gp_weight, aux_weight=0.0)
     return GANTrainer(

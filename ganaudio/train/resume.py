@@ -16,9 +16,15 @@ import torch
 
 import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import CheckpointError
-from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint, load_train_state, save_checkpoint
+from ganaudio.train.checkpoint import (
+    config_differences,
+    latest_checkpoint,
+    load_checkpoint,
+    load_train_state,
+    save_checkpoint,
+)
 
-__all__ = ["init_trainer_from", "resume_trainer", "same_config", "save_trainer"]
+__all__ = ["check_same_run", "init_trainer_from", "resume_trainer", "same_config", "save_trainer"]
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +81,7 @@ def resume_trainer(trainer, path=None) -> int:
     if path is None:
         raise CheckpointError(f"nothing to resume: {trainer.ckpt_dir} holds no complete checkpoint")
     config, states = load_checkpoint(path)
-    for key, module in (("generator", trainer.G), ("discriminator", trainer.D)):
-        if not same_config(module, config.get(key)):
-            raise CheckpointError(f"{path} was saved with {key} {config.get(key)}, but this run builds "
-                                  f"{module.config()}; use the same settings or a new output folder",
-                                  remedy="same-settings")
+    check_same_run(trainer, path, config)
     for name, module in trainer.modules().items():
         if name not in states:
             raise CheckpointError(f"{path}/model.safetensors has no {name} weights")
@@ -96,6 +98,28 @@ def resume_trainer(trainer, path=None) -> int:
     trainer.warmup_start = int(state.get("warmup_start", 0))
     log.info("resumed from %s at step %d", path, trainer.step)
     return trainer.step
+
+
+def check_same_run(trainer, path, config: dict) -> None:
+    """CheckpointError naming only the fields that differ, if ``config`` is not ``trainer``'s family and models."""
+    family = trainer.checkpoint_config.get("family")
+    if family is not None and config.get("family") != family:
+        raise CheckpointError(f"{path} holds a {config.get('family')!r} run, this is {family!r}; write this run to "
+                              f"a new output folder", remedy="new-folder")
+    parts = []
+    for key, module in (("generator", trainer.G), ("discriminator", trainer.D)):
+        stored = config.get(key)
+        if same_config(module, stored):
+            continue
+        if not parts and isinstance(config.get("preset"), dict) and "preset" in trainer.checkpoint_config:
+            preset = config_differences(config["preset"], trainer.checkpoint_config["preset"])
+            if preset:
+                parts.append("preset differs: " + "; ".join(preset))
+        changed = config_differences(stored if isinstance(stored, dict) else {}, module.config(), limit=4)
+        parts.append(f"{key} differs: " + "; ".join(changed or ["its layout"]))
+    if parts:
+        raise CheckpointError(f"{path} cannot be resumed by this run: {'; '.join(parts)}. Use the same settings, "
+                              f"or a new output folder", remedy="same-settings")
 
 
 def init_trainer_from(trainer, path) -> int:

@@ -18,7 +18,7 @@ from ganaudio.train.gansynth import build_gansynth_trainer
 from ganaudio.train.musegan import build_musegan_trainer
 from ganaudio.train.vocoder import build_vocoder_trainer
 
-__all__ = ["BUILDERS", "family_of", "run_training", "train_gansynth", "train_vocoder"]
+__all__ = ["BUILDERS", "data_skipped", "family_of", "run_training", "train_gansynth", "train_vocoder"]
 
 # family -> builder(*data, out, preset, *, seed, device, progress, dist, tensorboard, **extra) -> trainer
 BUILDERS: dict[str, Callable] = {
@@ -42,6 +42,9 @@ def run_training(preset: Preset, data: str | os.PathLike | Sequence[str | os.Pat
                  seed: int = 0, device: str = "cpu", progress: bool = True, tensorboard: bool = True,
                  **extra) -> dict:
     """Train (or resume) a run of ``preset``'s family; returns the last logged metrics.
+
+    The metrics carry ``data_skipped``: ``{source: SkipReport.to_dict()}`` of the files left out as
+    unusable (see :func:`data_skipped`).
 
     Parameters
     ----------
@@ -72,9 +75,27 @@ def run_training(preset: Preset, data: str | os.PathLike | Sequence[str | os.Pat
     try:
         trainer = builder(*sources, out, preset, seed=seed, device=dist.device, progress=progress, dist=dist,
                           tensorboard=tensorboard, **extra)
-        return trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
+        metrics = trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
+        return {**metrics, "data_skipped": data_skipped(trainer.checkpoint_config)}
     finally:
         dist_utils.shutdown(dist)
+
+
+def data_skipped(config: dict) -> dict:
+    """``{source: SkipReport.to_dict()}`` of the files a run left out, from its checkpoint config's ``data``.
+
+    One source is ``"data"``; two-domain runs give ``"domain A"`` and ``"domain B"``.
+
+    Examples
+    --------
+    >>> data_skipped({"data": {"domain_a": {"skipped": {"total": 2}}, "domain_b": {"skipped": {"total": 3}}}})
+    {'domain A': {'total': 2}, 'domain B': {'total': 3}}
+    """
+    data = config.get("data", {})
+    if "skipped" in data:
+        return {"data": data["skipped"]}
+    return {f"domain {key.rpartition('_')[2].upper()}": value["skipped"] for key, value in data.items()
+            if key.startswith("domain_") and isinstance(value, dict) and "skipped" in value}
 
 
 def train_gansynth(data, out, preset, **options) -> dict:

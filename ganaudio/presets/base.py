@@ -48,21 +48,7 @@ def apply_overrides(preset: Preset, overrides: dict) -> Preset:
 
 
 def replace_checked(preset, overrides: dict, *, what: str):
-    """``preset`` (a dataclass) with ``{field: value}`` converted to each field's declared type.
-
-    ``what`` names the family in errors (its preset class's ``label``: "GANSynth", "MuseGAN", "vocoder").
-
-    Raises
-    ------
-    ParameterError
-        For an unknown field (naming the nearest valid ones) or a value of the wrong type.
-
-    Examples
-    --------
-    >>> from ganaudio.presets.gansynth import PRESETS
-    >>> replace_checked(PRESETS["tiny"], {"batch_size": 8}, what="GANSynth").batch_size
-    8
-    """
+    """:func:`apply_overrides` for any dataclass, ``what`` naming the family in errors ("GANSynth", "vocoder")."""
     if not isinstance(overrides, dict):
         raise ParameterError(f"overrides must be a mapping of field names to values, got {type(overrides).__name__}")
     hints = typing.get_type_hints(type(preset))

@@ -204,7 +204,6 @@ def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release,
       ganaudio render song.mid -o song.wav --timbres 0=3,40=bank/seed_0011.timbre.json --stems stems/
     """
     from ganaudio.errors import MidiFileError
-    from ganaudio.io import atomic_path
 
     if not input_path.is_file():
         raise MidiFileError(f"{input_path}: no such MIDI file")
@@ -216,17 +215,8 @@ def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release,
             raise ParameterError(f"--stems {str(stems_dir)!r} is a file, expected a folder")
         _check_folder(stems_dir, what="--stems")
     synth = _load(model, device)
-    result = synth.render(input_path, timbres=_render_timbres(synth, timbres), seconds_per_timbre=seconds_per_timbre,
-                          method=method, release=release, stems=stems_dir is not None, progress=True)
-    mix, stems = result if stems_dir is not None else (result, {})
-    _save(output, mix, synth.sample_rate)
-    for name, audio in stems.items():
-        _save(stems_dir / f"{name}.wav", audio, synth.sample_rate)
-    if png is not None:
-        from ganaudio.synth.render import spectrogram_figure
-
-        with atomic_path(png) as tmp:
-            spectrogram_figure(mix, synth.sample_rate, title=input_path.name).savefig(tmp, dpi=100,
-                                                                                    bbox_inches="tight")
+    frames, stems = synth.render_to(input_path, output, stems_dir=stems_dir, png=png,
+                             timbres=_render_timbres(synth, timbres), seconds_per_timbre=seconds_per_timbre,
+                             method=method, release=release, progress=True)
     extra = (f", {len(stems)} stems in {stems_dir}/" if stems else "") + (f", picture {png}" if png else "")
-    click.echo(f"{output}: {len(mix) / synth.sample_rate:.1f} s at {synth.sample_rate} Hz{extra}")
+    click.echo(f"{output}: {frames / synth.sample_rate:.1f} s at {synth.sample_rate} Hz{extra}")

@@ -9,7 +9,7 @@ import click
 
 from ganaudio.cli import main
 from ganaudio.cli.common import resolve_device
-from ganaudio.errors import MidiFileError, ParameterError
+from ganaudio.errors import GanAudioError, MidiFileError, ParameterError
 
 __all__ = ["compose_cmd"]
 
@@ -46,8 +46,8 @@ def _track_timbres(synth, spec: str | None, n_tracks: int) -> list:
     return [timbres[k % len(timbres)] for k in range(n_tracks)]
 
 
-def render_tracks(midi, *, timbres: str | None, synth_model: str | None, device: str):
-    """Play ``midi`` with the GANSynth synth, one timbre per track: ``(mono float32 audio, sample rate)``."""
+def render_tracks(midi, output: Path, *, timbres: str | None, synth_model: str | None, device: str):
+    """Play ``midi`` with the GANSynth synth, one timbre per track, streamed into ``output``: ``(samples, rate)``."""
     try:
         from ganaudio.api import load
     except ImportError:
@@ -58,8 +58,8 @@ def render_tracks(midi, *, timbres: str | None, synth_model: str | None, device:
     playable = copy.deepcopy(midi)  # program k names track k, so each track gets its own timbre
     for k, inst in enumerate(playable.instruments):
         inst.program = k
-    audio = synth.render(playable, timbres=dict(enumerate(per_track)), progress=True)
-    return audio, synth.sample_rate
+    samples, _ = synth.render_to(playable, output, timbres=dict(enumerate(per_track)), progress=True)
+    return samples, synth.sample_rate
 
 
 @main.command("compose")
@@ -100,19 +100,19 @@ def compose_cmd(model, bars, seed, output, qpm, render_path, timbres, synth_mode
         raise ParameterError("--timbres and --synth-model apply to --render only")
     composer = load_composer(model, device=resolve_device(device))
     midi = composer.compose(bars, seed, qpm=qpm)
-    audio = None
-    if render_path is not None:
-        audio, rate = render_tracks(midi, timbres=timbres, synth_model=synth_model, device=device)
+    samples = None
     try:
-        with atomic_path(output) as tmp:
+        with atomic_path(output) as tmp:  # renamed into place only once the audio, if any, is written too
             midi.write(str(tmp))
+            if render_path is not None:
+                samples, rate = render_tracks(midi, render_path, timbres=timbres, synth_model=synth_model,
+                                              device=device)
     except OSError as exc:
+        if isinstance(exc, GanAudioError):
+            raise
         raise MidiFileError(f"{output}: cannot write ({exc.strerror or exc})") from None
     notes = sum(len(i.notes) for i in midi.instruments)
     click.echo(f"{output}: {bars} bars, {notes} notes in {len(midi.instruments)} tracks "
                f"({', '.join(i.name for i in midi.instruments)}), seed {seed}")
-    if audio is not None:
-        from ganaudio.io import save_audio
-
-        save_audio(render_path, audio, rate)
-        click.echo(f"{render_path}: {len(audio) / rate:.1f} s at {rate} Hz")
+    if samples is not None:
+        click.echo(f"{render_path}: {samples / rate:.1f} s at {rate} Hz")

@@ -89,8 +89,8 @@ max_memory_option = click.option(
 def check_memory(needed: int, max_memory_gb: float, *, what: str, fix: str) -> None:
     """Refuse, before any work, an in-memory result of ``needed`` bytes above ``--max-memory``."""
     if needed > max_memory_gb * 1e9:
-        raise ParameterError(f"{what} needs about {needed / 1e9:.1f} GB in memory, above --max-memory "
-                             f"{max_memory_gb:g} GB; {fix}")
+        size = f"{needed / 1e9:.1f} GB" if needed >= 1e9 else f"{needed / 1e6:.0f} MB"
+        raise ParameterError(f"{what} needs about {size} in memory, above --max-memory {max_memory_gb:g} GB; {fix}")
 
 
 @main.command("analyze")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.cli.common import check_output_file, device_option, resolve_device
 from ganaudio.errors import ParameterError
 
 REPR_CHOICES = ["stft", "mel", "if", "ifmel", "cqt"]
@@ -34,17 +34,28 @@ def representation_options(func):
 
 
 def build_representation(repr_name: str, sample_rate: int, n_fft: int, hop_length: int | None, n_mels: int | None):
-    """The representation the CLI options describe."""
+    """The representation the CLI options describe; nonsense sizes are refused naming the option."""
+    from ganaudio.limits import MAX_N_FFT
     from ganaudio.representations import make
 
     if repr_name == "cqt":
+        if hop_length is not None and hop_length < 1:
+            raise ParameterError(f"--hop must be >= 1, got {hop_length}")
         return make("cqt", sample_rate=sample_rate, hop_length=64 if hop_length is None else hop_length)
     hop_length = 256 if hop_length is None else hop_length
+    if not 16 <= n_fft <= MAX_N_FFT:
+        raise ParameterError(f"--n-fft must be between 16 and {MAX_N_FFT} samples, got {n_fft}")
+    if not 1 <= hop_length <= n_fft:
+        raise ParameterError(f"--hop must be between 1 and --n-fft ({n_fft}) so frames overlap and invert, got "
+                             f"{hop_length}" + (f" (the default; lower it with --hop {n_fft // 4})"
+                                                if hop_length == 256 else ""))
     kwargs = dict(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length)
-    if repr_name == "mel":
-        kwargs["n_mels"] = n_mels or 80
-    elif repr_name == "ifmel":
-        kwargs["n_mels"] = n_mels or n_fft // 2
+    if repr_name in ("mel", "ifmel"):
+        n_mels = (80 if repr_name == "mel" else n_fft // 2) if n_mels is None else n_mels
+        if not 1 <= n_mels <= n_fft // 2 + 1:
+            raise ParameterError(f"--n-mels must be between 1 and {n_fft // 2 + 1} (the FFT bins of --n-fft "
+                                 f"{n_fft}), got {n_mels}")
+        kwargs["n_mels"] = n_mels
     elif n_mels is not None:
         raise ParameterError(f"--n-mels applies to mel and ifmel, not {repr_name}")
     return make(repr_name, **kwargs)
@@ -96,34 +107,41 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     """
     import torch
 
-    from ganaudio.io import atomic_path, load_audio
+    from ganaudio.io import audio_info, load_audio
+    from ganaudio.outputs import OutputSet
     from ganaudio.plotting import plot_representation
 
     if output.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise ParameterError(f"{output}: picture must end in .png, .pdf or .svg")
     if tensor is not None and tensor.suffix not in (".pt", ".safetensors"):
         raise ParameterError(f"{tensor}: tensor file must end in .pt or .safetensors")
+    dev = resolve_device(device)
+    # the options are checked on the file's own rate before the audio is read
+    build_representation(repr_name, sample_rate or audio_info(input_path).samplerate, n_fft, hop_length, n_mels)
+    check_output_file(output)
+    if tensor is not None:
+        check_output_file(tensor, option="--tensor")
     y, sr = load_audio(input_path, sample_rate=sample_rate)
     rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
-    spec = rep.encode(torch.from_numpy(y).to(resolve_device(device))).cpu()
+    spec = rep.encode(torch.from_numpy(y).to(dev)).cpu()
     figure = plot_representation(spec, rep, title=f"{input_path.name} ({repr_name})")
-    with atomic_path(output) as tmp:
-        figure.savefig(tmp, dpi=120, bbox_inches="tight")
-    if tensor is not None:
-        _save_tensor(tensor, spec, rep.config())
+    with OutputSet() as outputs:  # the picture and the tensor are renamed into place together, or neither
+        with outputs.path(output) as tmp:
+            figure.savefig(tmp, dpi=120, bbox_inches="tight")
+        if tensor is not None:
+            _save_tensor(tensor, spec, rep.config(), outputs=outputs)
     shape = "x".join(str(s) for s in spec.shape)
     click.echo(f"{input_path.name}: {len(y) / sr:.2f} s at {sr} Hz -> {repr_name} {shape}; wrote {output}"
                + (f" and {tensor}" if tensor else ""))
 
 
-def _save_tensor(path: Path, spec, config: dict) -> None:
+def _save_tensor(path: Path, spec, config: dict, *, outputs) -> None:
+    """Stage ``spec`` as a .safetensors or .pt file in the :class:`~ganaudio.outputs.OutputSet` ``outputs``."""
     import torch
     from safetensors.torch import save_file
 
-    from ganaudio.io import atomic_path
-
     meta = {"representation": json.dumps(config)}
-    with atomic_path(path) as tmp:
+    with outputs.path(path) as tmp:
         if path.suffix == ".safetensors":
             save_file({"spec": spec.contiguous()}, str(tmp), metadata=meta)
         elif path.suffix == ".pt":
@@ -155,10 +173,13 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     import torch
 
     from ganaudio.functional.spectral import snr_db, spectral_convergence
-    from ganaudio.io import load_audio, save_audio
+    from ganaudio.io import audio_info, load_audio, save_audio
     from ganaudio.vocoders import make_vocoder
 
     dev = resolve_device(device)
+    if output.suffix.lower() not in (".wav", ".flac", ".ogg"):
+        raise ParameterError(f"{output}: audio must end in .wav, .flac or .ogg")
+    check_output_file(output)
     voc = None if vocoder is None else make_vocoder(vocoder, n_iter=iters, device=dev)
     if getattr(voc, "name", None) == "gan":
         # a GAN vocoder inverts its own mel analysis: sample rate and mel settings come from it
@@ -173,6 +194,7 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
         repr_name, rep = "mel", voc.representation
         y, sr = load_audio(input_path, sample_rate=rep.sample_rate)
     else:
+        build_representation(repr_name, sample_rate or audio_info(input_path).samplerate, n_fft, hop_length, n_mels)
         y, sr = load_audio(input_path, sample_rate=sample_rate)
         rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
     has_phase = getattr(rep, "has_phase", False) or getattr(rep, "with_phase", False)

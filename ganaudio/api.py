@@ -177,7 +177,9 @@ class Synth:
         """
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
-        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+        from ganaudio.limits import reduce_seed
+
+        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(reduce_seed(int(seed))))
         return Timbre(z.numpy(), model_id=self.model_id, seed=int(seed))
 
     def timbre(self, latent) -> Timbre:

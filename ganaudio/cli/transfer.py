@@ -52,16 +52,17 @@ def _resynth(input_path: Path, *, synth_model: str | None, timbre: str, midi: Pa
     from ganaudio.api import load
     from ganaudio.cli.synth import _timbre
     from ganaudio.io import load_audio
-    from ganaudio.transfer.resynth import resynthesize
+    from ganaudio.transfer.resynth import notes_to_midi, resynthesize
 
     synth = load(synth_model, resolve_device(device))
     chosen = _timbre(synth, timbre, option="--timbre")
     y, sr = load_audio(input_path, sample_rate=synth.sample_rate)
-    out, sr, notes = resynthesize(y, sample_rate=sr, timbre=chosen, synth=synth, midi_out=midi, progress=True)
+    out, sr, notes = resynthesize(y, sample_rate=sr, timbre=chosen, synth=synth, progress=True)
+    transcription = notes_to_midi(notes) if midi is not None else None  # written beside the audio, as one set
     where = f", MIDI {midi}" if midi is not None else ""
     if not notes:  # resynthesize has logged why (silent or unpitched input)
-        return out, sr, f"no pitched notes in the input: wrote silence{where}"
-    return out, sr, f"{len(notes)} notes (monophonic transcription) played by {chosen}{where}"
+        return out, sr, f"no pitched notes in the input: wrote silence{where}", transcription
+    return out, sr, f"{len(notes)} notes (monophonic transcription) played by {chosen}{where}", transcription
 
 
 @main.command("transfer")
@@ -98,6 +99,7 @@ def transfer_cmd(input_path, output, method, model, direction, vocoder, timbre, 
     """
     from ganaudio.cli.synth import AUDIO, _check_output, _save
     from ganaudio.errors import AudioFileError
+    from ganaudio.outputs import OutputSet
 
     method = method or ("cyclegan" if model is not None else "resynth")
     if method == "cyclegan":
@@ -115,11 +117,16 @@ def transfer_cmd(input_path, output, method, model, direction, vocoder, timbre, 
     _check_output(output, suffixes=AUDIO)
     if midi is not None:
         _check_output(midi, suffixes=(".mid", ".midi"), what="--midi")
+    transcription = None
     if method == "cyclegan":
         audio, sr, what = _cyclegan(input_path, model=model, direction=direction, vocoder=vocoder,
                                     device=resolve_device(device))
     else:
-        audio, sr, what = _resynth(input_path, synth_model=synth_model, timbre=timbre or "0", midi=midi,
-                                   device=device)
-    _save(output, audio, sr)
+        audio, sr, what, transcription = _resynth(input_path, synth_model=synth_model, timbre=timbre or "0",
+                                                  midi=midi, device=device)
+    with OutputSet() as outputs:  # the audio and its --midi are renamed into place together, or neither
+        _save(output, audio, sr, outputs=outputs)
+        if transcription is not None:
+            with outputs.path(midi) as tmp:
+                transcription.write(str(tmp))
     click.echo(f"{output}: {len(audio) / sr:.1f} s at {sr} Hz, {what}")

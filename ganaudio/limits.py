@@ -19,6 +19,12 @@ __all__ = [
     "MAX_COMPOSE_BARS",
     "MAX_TIMBRES",
     "MAX_N_FFT",
+    "MAX_MODEL_WIDTH",
+    "MAX_MODEL_DEPTH",
+    "MAX_N_MELS",
+    "MIN_SAMPLE_RATE",
+    "MAX_SAMPLE_RATE",
+    "MAX_TIME_STEPS",
     "SEED_RANGE",
     "reduce_seed",
     "check_count",
@@ -35,6 +41,19 @@ MAX_COMPOSE_BARS = 2000
 MAX_TIMBRES = 1000
 #: FFT size: 65,536 samples is 4 s at 16 kHz, far past any front end; 2**40 would ask for terabytes.
 MAX_N_FFT = 2**16
+
+# Model-config sizes (ganaudio.model_config.validate_model_config): generous beside every preset, far below the
+# 10**6 channels or 10**9 latent sizes that would ask for terabytes before a weight is read.
+#: Channels, latent and hidden sizes. The largest preset uses 2,304 (Vocos-base's intermediate size).
+MAX_MODEL_WIDTH = 4096
+#: Layers, blocks and other repeat counts.
+MAX_MODEL_DEPTH = 256
+#: Mel bands.
+MAX_N_MELS = 4096
+#: Sample rates a model may declare (Hz).
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 384_000
+#: Frames, bars, steps and image sizes a model may declare.
+MAX_TIME_STEPS = 65_536
 #: Seeds the random generators take as they are (torch takes 64 bits, numpy's default_rng non-negative ints).
 SEED_RANGE = (0, 2**63)
 

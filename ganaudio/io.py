@@ -33,6 +33,7 @@ __all__ = [
     "peak_normalize",
     "audio_info",
     "atomic_path",
+    "audio_format",
     "check_waveform",
     "wav_data_sizes",
 ]
@@ -261,6 +262,21 @@ def peak_normalize(y: np.ndarray, *, peak: float = 1.0) -> np.ndarray:
     return (y * (peak / top)).astype(np.float32)
 
 
+def audio_format(path: str | os.PathLike) -> str:
+    """The libsndfile format ``save_audio`` writes for ``path``'s suffix; ParameterError for another suffix.
+
+    Examples
+    --------
+    >>> audio_format("out/mix.flac")
+    'FLAC'
+    """
+    path = Path(path)
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParameterError(f"{path}: cannot save audio as {path.suffix!r}; use one of {sorted(SAVE_FORMATS)}")
+    return fmt
+
+
 def save_audio(
     path: str | os.PathLike,
     y: np.ndarray,
@@ -288,9 +304,7 @@ def save_audio(
     PosixPath('out/note.wav')
     """
     path = Path(path)
-    fmt = SAVE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ParameterError(f"{path}: cannot save audio as {path.suffix!r}; use one of {sorted(SAVE_FORMATS)}")
+    fmt = audio_format(path)
     sample_rate = check_sample_rate(sample_rate)
     y = check_waveform(y)
     if y.ndim > 2:

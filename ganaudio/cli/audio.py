@@ -173,12 +173,11 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     import torch
 
     from ganaudio.functional.spectral import snr_db, spectral_convergence
-    from ganaudio.io import audio_info, load_audio, save_audio
+    from ganaudio.io import audio_format, audio_info, load_audio, save_audio
     from ganaudio.vocoders import make_vocoder
 
     dev = resolve_device(device)
-    if output.suffix.lower() not in (".wav", ".flac", ".ogg"):
-        raise ParameterError(f"{output}: audio must end in .wav, .flac or .ogg")
+    audio_format(output)
     check_output_file(output)
     voc = None if vocoder is None else make_vocoder(vocoder, n_iter=iters, device=dev)
     if getattr(voc, "name", None) == "gan":

@@ -82,7 +82,7 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     """
     import torch
 
-    from ganaudio.io import load_audio, save_audio
+    from ganaudio.io import audio_format, load_audio, save_audio
     from ganaudio.losses import log_mel_l1, multi_resolution_stft_loss
     from ganaudio.outputs import check_output
     from ganaudio.representations import from_config
@@ -91,8 +91,7 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     dev = resolve_device(device)
     if iters < 0:
         raise ParameterError(f"--iters must be >= 0, got {iters}")
-    if output.suffix.lower() not in (".wav", ".flac", ".ogg"):
-        raise ParameterError(f"{output}: audio must end in .wav, .flac or .ogg")
+    audio_format(output)
     check_output(output)
     gan = None if vocoder == "griffinlim" else load_vocoder(vocoder, device=dev)
     reference = None

@@ -177,7 +177,9 @@ class Synth:
         """
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
-        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+        from ganaudio.limits import reduce_seed
+
+        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(reduce_seed(int(seed))))
         return Timbre(z.numpy(), model_id=self.model_id, seed=int(seed))
 
     def timbre(self, latent) -> Timbre:
@@ -385,13 +387,15 @@ class Synth:
     def render_to(self, midi, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
                   png: str | os.PathLike | None = None, timbres=None, schedule=None, seconds_per_timbre: float = 6.0,
                   times: Sequence[float] | None = None, method: str = "slerp", attack: float = 0.005,
-                  release: float = 0.1, gain: float | None = None, progress: bool = False) -> tuple[int, list]:
+                  release: float = 0.1, gain: float | None = None, progress: bool = False, outputs=None
+                  ) -> tuple[int, list]:
         """:meth:`render` straight into audio files, block by block: memory does not grow with the piece.
 
         Writes the mix to ``output`` (.wav, .flac, .ogg), one ``<track>.wav`` per
         MIDI track into ``stems_dir`` and the mix's spectrogram to ``png`` when
         given; all atomically (a failure leaves none of them half-written). The
-        samples equal :meth:`render`'s. Returns ``(samples written, [stem paths])``.
+        samples equal :meth:`render`'s; ``outputs`` (an :class:`~ganaudio.outputs.OutputSet`)
+        makes them part of a larger transaction. Returns ``(samples written, [stem paths])``.
 
         Examples
         --------
@@ -403,7 +407,7 @@ class Synth:
                                          seconds_per_timbre=seconds_per_timbre, times=times, method=method,
                                          progress=progress)
         return write_render(self, notes, waves, index, output, stems_dir=stems_dir, png=png, attack=attack,
-                            release=release, gain=gain, progress=progress)
+                            release=release, gain=gain, progress=progress, outputs=outputs)
 
     def _play(self, midi, *, timbres, schedule, attack, release, seconds_per_timbre, times, method, progress):
         """The notes of ``midi``, their distinct generated waves and each note's wave index."""

@@ -3,23 +3,29 @@
 Loading goes through libsndfile (``soundfile``), so WAV, FLAC, OGG/Vorbis and
 MP3 (libsndfile >= 1.1) all read. Resampling uses ``soxr`` (installed with
 librosa). Saving is atomic: the file is written under a temporary name in the
-destination folder and renamed into place, so a crash never leaves a
-half-written file under the final name.
+destination folder, fsynced and renamed into place, so a crash never leaves a
+half-written file under the final name (see :mod:`ganaudio.outputs`, whose
+``atomic_path`` this module re-exports). A WAV cut inside its header is refused;
+one whose data is cut is read with a warning naming how much is missing.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import tempfile
+import struct
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-from ganaudio.errors import AudioFileError, ParameterError
+from ganaudio.errors import AudioFileError, OutputError, ParameterError
+from ganaudio.outputs import OutputSet, atomic_path, output_reason
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "load_audio",
@@ -28,7 +34,9 @@ __all__ = [
     "peak_normalize",
     "audio_info",
     "atomic_path",
+    "audio_format",
     "check_waveform",
+    "wav_data_sizes",
     "audio_blocks",
     "open_audio_writer",
     "stream_length",
@@ -68,11 +76,95 @@ def check_waveform(y: np.ndarray, *, name: str = "audio") -> np.ndarray:
     return y
 
 
+#: A cut WAV holding less than this share of the audio its header declares is refused, not read.
+MIN_TRUNCATED_FRACTION = 0.1
+
+_RIFF_SIZE_UNKNOWN = (0, 0xFFFFFFFF)  # streaming writers leave the size 0 or all ones (RF64 keeps it in ds64)
+
+
+def wav_data_sizes(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(declared, present)`` bytes of a RIFF/WAVE file's data chunk; None when not a plain RIFF WAV.
+
+    Walks the chunk list as the RIFF spec lays it out (Microsoft/IBM, *Multimedia
+    Programming Interface and Data Specifications 1.0*, 1991, "RIFF File Format"
+    and "WAVE Form"): ``"RIFF"``, a 32-bit little-endian size, ``"WAVE"``, then
+    chunks of a 4-byte id, a 32-bit size and the body padded to an even length,
+    until ``"data"``. Files whose sizes are unknown (0 or 0xFFFFFFFF, left so by
+    streaming writers) and RF64/BW64 files return None: libsndfile judges those.
+
+    Raises
+    ------
+    AudioFileError
+        If the file ends inside its header: before the ``fmt `` and ``data``
+        chunk headers are complete.
+
+    Examples
+    --------
+    >>> wav_data_sizes("samples/trumpet_c4.wav")
+    (64000, 64000)
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                if head[:4] == b"RIFF" and len(head) < 12:
+                    raise AudioFileError(f"{path}: cannot read audio (WAV file cut inside its header: {size} bytes)")
+                return None
+            pos, seen_fmt = 12, False
+            while True:
+                fh.seek(pos)
+                chunk = fh.read(8)
+                if len(chunk) < 8:
+                    raise AudioFileError(f"{path}: cannot read audio (WAV file cut inside its header: {size} bytes, "
+                                         f"{'no data chunk' if seen_fmt else 'no fmt chunk'})")
+                cid, length = struct.unpack("<4sI", chunk)
+                if cid == b"data":
+                    if not seen_fmt:
+                        raise AudioFileError(f"{path}: cannot read audio (WAV data chunk comes before its fmt chunk)")
+                    if length in _RIFF_SIZE_UNKNOWN:
+                        return None
+                    return length, max(0, size - pos - 8)
+                if cid == b"fmt ":
+                    if pos + 8 + length > size:
+                        raise AudioFileError(f"{path}: cannot read audio (WAV file cut inside its header: {size} "
+                                             "bytes, inside the fmt chunk)")
+                    seen_fmt = True
+                pos += 8 + length + (length & 1)
+    except OSError as exc:
+        if isinstance(exc, AudioFileError):
+            raise
+        raise AudioFileError(f"{path}: cannot read audio ({_short(exc)})") from None
+
+
+def _check_truncation(path: Path, info) -> None:
+    """Refuse a WAV cut inside its header or holding under 10% of its data; warn when its data is cut."""
+    sizes = wav_data_sizes(path)
+    if sizes is None or sizes[1] >= sizes[0]:
+        return
+    declared, present = sizes
+    share = present / declared
+    per_second = present / info.duration if info.frames else None  # bytes of audio per second, from what is there
+    whole = f"{declared / per_second:.2f} s" if per_second else "?"
+    if share < MIN_TRUNCATED_FRACTION:
+        raise AudioFileError(f"{path}: WAV file is cut: its header declares {declared} bytes of audio ({whole}), "
+                             f"only {present} ({share:.1%}) are there; refusing it (less than "
+                             f"{MIN_TRUNCATED_FRACTION:.0%} of the audio)")
+    missing = f"{(declared - present) / per_second:.2f} s" if per_second else f"{declared - present} bytes"
+    log.warning("%s: WAV file is cut: %d of %d data bytes are there, %s of audio missing; reading the "
+                "%.2f s present", path, present, declared, missing, info.duration)
+
+
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
-    """Return libsndfile's info (sample rate, channels, frames) for ``path``."""
+    """Return libsndfile's info (sample rate, channels, frames) for ``path``.
+
+    A WAV cut inside its header raises AudioFileError (libsndfile would report 0 s).
+    """
     path = Path(path)
     if not path.is_file():
         raise AudioFileError(f"{path}: no such audio file")
+    wav_data_sizes(path)
     try:
         return sf.info(str(path))
     except Exception as exc:  # libsndfile raises several types
@@ -118,6 +210,7 @@ def load_audio(
     """
     path = Path(path)
     info = audio_info(path)
+    _check_truncation(path, info)
     if sample_rate is not None:
         sample_rate = check_sample_rate(sample_rate)
     start = int(round(offset * info.samplerate))
@@ -174,31 +267,19 @@ def peak_normalize(y: np.ndarray, *, peak: float = 1.0) -> np.ndarray:
     return (y * (peak / top)).astype(np.float32)
 
 
-@contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
-
-    The temporary file keeps the destination's suffix so writers that choose a
-    format by extension still work. On any exception it is removed and the
-    destination is left as it was.
+def audio_format(path: str | os.PathLike) -> str:
+    """The libsndfile format ``save_audio`` writes for ``path``'s suffix; ParameterError for another suffix.
 
     Examples
     --------
-    >>> with atomic_path("out/picture.png") as tmp:
-    ...     figure.savefig(tmp)
+    >>> audio_format("out/mix.flac")
+    'FLAC'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParameterError(f"{path}: cannot save audio as {path.suffix!r}; use one of {sorted(SAVE_FORMATS)}")
+    return fmt
 
 
 def save_audio(
@@ -207,11 +288,20 @@ def save_audio(
     sample_rate: int,
     *,
     subtype: str | None = None,
+    outputs: OutputSet | None = None,
 ) -> Path:
     """Write ``y`` (``(time,)`` or ``(channels, time)``) to WAV, FLAC or OGG atomically.
 
     Samples outside [-1, 1] raise ParameterError for integer subtypes rather
     than clipping silently; WAV defaults to 32-bit float so nothing is lost.
+    With ``outputs`` (an :class:`~ganaudio.outputs.OutputSet`) the file is
+    staged in that transaction and renamed with its other outputs.
+
+    Raises
+    ------
+    OutputError
+        ``cannot write PATH (reason)`` when the file cannot be written; an
+        older file at ``path`` is left as it was.
 
     Examples
     --------
@@ -219,9 +309,7 @@ def save_audio(
     PosixPath('out/note.wav')
     """
     path = Path(path)
-    fmt = SAVE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ParameterError(f"{path}: cannot save audio as {path.suffix!r}; use one of {sorted(SAVE_FORMATS)}")
+    fmt = audio_format(path)
     sample_rate = check_sample_rate(sample_rate)
     y = check_waveform(y)
     if y.ndim > 2:
@@ -231,18 +319,14 @@ def save_audio(
     if not subtype.startswith("FLOAT") and subtype != "VORBIS" and np.max(np.abs(y)) > 1.0:
         raise ParameterError(f"{path}: samples exceed [-1, 1] (peak {np.max(np.abs(y)):.3f}); normalise first")
     data = y.T if y.ndim == 2 else y
-    with atomic_path(path) as tmp:
+    with OutputSet() if outputs is None else nullcontext(outputs) as staged, staged.path(path) as tmp:
         try:
             sf.write(str(tmp), data, sample_rate, format=fmt, subtype=subtype)
-        except Exception as exc:
-            raise AudioFileError(f"{path}: cannot write audio ({_short(exc)})") from None
+        except OSError:
+            raise
+        except Exception as exc:  # libsndfile's own error types, or a short write
+            raise OutputError(path, output_reason(exc)) from None
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _short(exc: BaseException) -> str:
@@ -262,7 +346,10 @@ def stream_length(path: str | os.PathLike, *, sample_rate: int | None = None) ->
     >>> stream_length("samples/trumpet_c4.wav", sample_rate=16000)
     (64000, 16000)
     """
-    info = audio_info(path)
+    info = audio_info(Path(path))
+    _check_truncation(Path(path), info)
+    if info.frames == 0:
+        raise AudioFileError(f"{path}: file holds no audio samples")
     if sample_rate is None or int(sample_rate) == info.samplerate:
         return int(info.frames), int(info.samplerate)
     sample_rate = check_sample_rate(sample_rate)
@@ -290,6 +377,7 @@ def audio_blocks(
     """
     path = Path(path)
     info = audio_info(path)
+    _check_truncation(path, info)
     if block < 1:
         raise ParameterError(f"block must be >= 1 sample, got {block}")
     stream = None
@@ -341,21 +429,24 @@ class AudioWriter:
         self.sum_squares += float(np.square(block, dtype=np.float64).sum())
         try:
             self._handle.write(block)
-        except (RuntimeError, sf.LibsndfileError) as exc:
-            raise AudioFileError(f"{self.path}: cannot write audio ({_short(exc)})") from None
+        except OSError:
+            raise
+        except Exception as exc:  # libsndfile's own error types, or a short write
+            raise OutputError(self.path, output_reason(exc)) from None
         self.frames += block.shape[0]
 
 
-@contextmanager
 def open_audio_writer(
-    path: str | os.PathLike, sample_rate: int, *, channels: int = 1, subtype: str | None = None, clip: bool = False
-) -> Iterator[AudioWriter]:
+    path: str | os.PathLike, sample_rate: int, *, channels: int = 1, subtype: str | None = None, clip: bool = False,
+    outputs: OutputSet | None = None,
+):
     """Write audio block by block into ``path``, atomically: memory stays that of one block.
 
-    The file is written under a temporary name beside ``path`` (see
-    :func:`atomic_path`) and renamed into place when the ``with`` block ends
-    without an error; on an error it is removed and an older ``path`` is left
-    as it was.
+    The file is written under a temporary name beside ``path`` and renamed
+    into place when the ``with`` block ends without an error (with ``outputs``,
+    when that :class:`~ganaudio.outputs.OutputSet` commits, together with its
+    other files); on an error it is removed and an older ``path`` is left as it
+    was. A failure to write is an :class:`~ganaudio.errors.OutputError`.
 
     Parameters
     ----------
@@ -366,7 +457,9 @@ def open_audio_writer(
     subtype : str, optional
         libsndfile subtype; the default keeps every sample (WAV float).
     clip : bool
-        Clip samples to [-1, 1] as they are written.
+        Clip samples to [-1, 1] as they are written (always done for integer subtypes).
+    outputs : OutputSet, optional
+        Stage the file in this transaction instead of a transaction of its own.
 
     Examples
     --------
@@ -374,24 +467,23 @@ def open_audio_writer(
     ...     for block in blocks:
     ...         out.write(block)
     """
-    path = Path(path)
-    fmt = SAVE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ParameterError(f"{path}: cannot save audio as {path.suffix!r}; use one of {sorted(SAVE_FORMATS)}")
+    return _audio_writer(Path(path), sample_rate, channels=channels, subtype=subtype, clip=clip, outputs=outputs)
+
+
+@contextmanager
+def _audio_writer(path: Path, sample_rate, *, channels, subtype, clip, outputs) -> Iterator[AudioWriter]:
+    fmt = audio_format(path)
     sample_rate = check_sample_rate(sample_rate)
     subtype = subtype or {"WAV": "FLOAT", "FLAC": "PCM_24", "OGG": "VORBIS"}[fmt]
     if not subtype.startswith("FLOAT") and subtype != "VORBIS":
         clip = True  # integer formats cannot hold samples beyond full scale
-    try:
-        with atomic_path(path) as tmp:
-            try:
-                handle = sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=channels, format=fmt,
-                                      subtype=subtype)
-            except (RuntimeError, sf.LibsndfileError) as exc:
-                raise AudioFileError(f"{path}: cannot write audio ({_short(exc)})") from None
-            with handle:
-                yield AudioWriter(handle, path, clip)
-    except OSError as exc:
-        if isinstance(exc, AudioFileError):
+    with OutputSet() if outputs is None else nullcontext(outputs) as staged, staged.path(path) as tmp:
+        try:
+            handle = sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=channels, format=fmt,
+                                  subtype=subtype)
+        except OSError:
             raise
-        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        except Exception as exc:  # libsndfile's own error types
+            raise OutputError(path, output_reason(exc)) from None
+        with handle:
+            yield AudioWriter(handle, path, clip)

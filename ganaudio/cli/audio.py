@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import device_option, progress_blocks, resolve_device
+from ganaudio.cli.common import check_output_file, device_option, progress_blocks, resolve_device
 from ganaudio.errors import ParameterError
 
 REPR_CHOICES = ["stft", "mel", "if", "ifmel", "cqt"]
@@ -34,17 +34,28 @@ def representation_options(func):
 
 
 def build_representation(repr_name: str, sample_rate: int, n_fft: int, hop_length: int | None, n_mels: int | None):
-    """The representation the CLI options describe."""
+    """The representation the CLI options describe; nonsense sizes are refused naming the option."""
+    from ganaudio.limits import MAX_N_FFT
     from ganaudio.representations import make
 
     if repr_name == "cqt":
+        if hop_length is not None and hop_length < 1:
+            raise ParameterError(f"--hop must be >= 1, got {hop_length}")
         return make("cqt", sample_rate=sample_rate, hop_length=64 if hop_length is None else hop_length)
     hop_length = 256 if hop_length is None else hop_length
+    if not 16 <= n_fft <= MAX_N_FFT:
+        raise ParameterError(f"--n-fft must be between 16 and {MAX_N_FFT} samples, got {n_fft}")
+    if not 1 <= hop_length <= n_fft:
+        raise ParameterError(f"--hop must be between 1 and --n-fft ({n_fft}) so frames overlap and invert, got "
+                             f"{hop_length}" + (f" (the default; lower it with --hop {n_fft // 4})"
+                                                if hop_length == 256 else ""))
     kwargs = dict(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length)
-    if repr_name == "mel":
-        kwargs["n_mels"] = n_mels or 80
-    elif repr_name == "ifmel":
-        kwargs["n_mels"] = n_mels or n_fft // 2
+    if repr_name in ("mel", "ifmel"):
+        n_mels = (80 if repr_name == "mel" else n_fft // 2) if n_mels is None else n_mels
+        if not 1 <= n_mels <= n_fft // 2 + 1:
+            raise ParameterError(f"--n-mels must be between 1 and {n_fft // 2 + 1} (the FFT bins of --n-fft "
+                                 f"{n_fft}), got {n_mels}")
+        kwargs["n_mels"] = n_mels
     elif n_mels is not None:
         raise ParameterError(f"--n-mels applies to mel and ifmel, not {repr_name}")
     return make(repr_name, **kwargs)
@@ -119,7 +130,8 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     """
     import torch
 
-    from ganaudio.io import DEFAULT_BLOCK, atomic_path, audio_blocks, load_audio, stream_length
+    from ganaudio.io import DEFAULT_BLOCK, audio_blocks, audio_info, load_audio, stream_length
+    from ganaudio.outputs import OutputSet
     from ganaudio.plotting import plot_representation
     from ganaudio.representations.streaming import FramePooler, encode_blocks, estimate_bytes, streams
 
@@ -128,6 +140,11 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     if tensor is not None and tensor.suffix not in (".pt", ".safetensors"):
         raise ParameterError(f"{tensor}: tensor file must end in .pt or .safetensors")
     dev = resolve_device(device)
+    # the options are checked on the file's own rate before the audio is read
+    build_representation(repr_name, sample_rate or audio_info(input_path).samplerate, n_fft, hop_length, n_mels)
+    check_output_file(output)
+    if tensor is not None:
+        check_output_file(tensor, option="--tensor")
     n, sr = stream_length(input_path, sample_rate=sample_rate)
     rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
     minutes = f"{repr_name} of {n / sr / 60:.1f} min"
@@ -154,23 +171,23 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
         picture = torch.cat([p for p in pieces if p.ndim == 3], dim=-1)
         spec = torch.cat(kept, dim=-1) if tensor is not None else None
     figure = plot_representation(picture, rep, title=f"{input_path.name} ({repr_name})", frame_step=pool)
-    with atomic_path(output) as tmp:
-        figure.savefig(tmp, dpi=120, bbox_inches="tight")
-    if tensor is not None:
-        _save_tensor(tensor, spec, rep.config())
+    with OutputSet() as outputs:  # the picture and the tensor are renamed into place together, or neither
+        with outputs.path(output) as tmp:
+            figure.savefig(tmp, dpi=120, bbox_inches="tight")
+        if tensor is not None:
+            _save_tensor(tensor, spec, rep.config(), outputs=outputs)
     shape = "x".join(str(s) for s in (rep.channels, rep.n_bins, rep.frames_for(n)))
     click.echo(f"{input_path.name}: {n / sr:.2f} s at {sr} Hz -> {repr_name} {shape}; wrote {output}"
                + (f" and {tensor}" if tensor else ""))
 
 
-def _save_tensor(path: Path, spec, config: dict) -> None:
+def _save_tensor(path: Path, spec, config: dict, *, outputs) -> None:
+    """Stage ``spec`` as a .safetensors or .pt file in the :class:`~ganaudio.outputs.OutputSet` ``outputs``."""
     import torch
     from safetensors.torch import save_file
 
-    from ganaudio.io import atomic_path
-
     meta = {"representation": json.dumps(config)}
-    with atomic_path(path) as tmp:
+    with outputs.path(path) as tmp:
         if path.suffix == ".safetensors":
             save_file({"spec": spec.contiguous()}, str(tmp), metadata=meta)
         elif path.suffix == ".pt":
@@ -208,11 +225,13 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
       ganaudio resynth samples/speech.wav -o out/speech.wav --repr mel --vocoder griffinlim --iters 64
       ganaudio resynth samples/violin_a4.wav -o out/violin.wav --vocoder gan
     """
-    from ganaudio.io import stream_length
+    from ganaudio.io import audio_format, audio_info, stream_length
     from ganaudio.representations.streaming import estimate_bytes, streams
     from ganaudio.vocoders import make_vocoder
 
     dev = resolve_device(device)
+    audio_format(output)
+    check_output_file(output)
     voc = None if vocoder is None else make_vocoder(vocoder, n_iter=iters, device=dev)
     if getattr(voc, "name", None) == "gan":
         # a GAN vocoder inverts its own mel analysis: sample rate and mel settings come from it
@@ -227,6 +246,7 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
         repr_name, rep = "mel", voc.representation
         n, sr = stream_length(input_path, sample_rate=rep.sample_rate)
     else:
+        build_representation(repr_name, sample_rate or audio_info(input_path).samplerate, n_fft, hop_length, n_mels)
         n, sr = stream_length(input_path, sample_rate=sample_rate)
         rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
     has_phase = getattr(rep, "has_phase", False) or getattr(rep, "with_phase", False)

@@ -6,23 +6,90 @@ import click
 
 from ganaudio.errors import ParameterError
 
+
+class SeedType(click.ParamType):
+    """A click type for seeds: any whole number, reduced to the generators' range by :func:`reduce_seed`.
+
+    ``--seed 99999999999999999999999`` works and always draws the same numbers.
+    """
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        from ganaudio.limits import reduce_seed
+
+        if isinstance(value, int) and not isinstance(value, bool):
+            return reduce_seed(value)
+        try:
+            return reduce_seed(int(str(value).strip()))
+        except ValueError:
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+
+
+SEED = SeedType()
+
 device_option = click.option(
     "--device", default="cpu", show_default=True, help="Torch device: cpu, cuda, cuda:1, mps."
 )
-seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+seed_option = click.option("--seed", type=SEED, default=0, show_default=True,
+                           help="Random seed (any whole number).")
 
 
 def resolve_device(name: str):
-    """Return a torch.device for ``name`` or raise ParameterError if unavailable."""
+    """Return a torch.device for ``name`` or raise ParameterError if it is unknown or unavailable here.
+
+    ``meta`` (tensors without data) is refused; ``cuda:N`` needs N below the GPU count; ``mps`` and other
+    accelerators need their backend to say it is available.
+    """
     import torch
 
+    text = str(name).strip()
     try:
-        device = torch.device(name)
-    except RuntimeError:
+        device = torch.device(text)
+    except (RuntimeError, ValueError, TypeError):
         raise ParameterError(f"--device {name!r} is not a torch device (try cpu or cuda)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ParameterError(f"--device {name!r}: CUDA is not available on this machine")
-    return device
+    kind = device.type
+    if kind == "cpu":
+        return device
+    if kind == "meta":
+        raise ParameterError("--device meta holds no data and cannot run a model; use cpu or cuda")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ParameterError(f"--device {name!r}: CUDA is not available on this machine (use cpu)")
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise ParameterError(f"--device {name!r}: this machine has {count} CUDA device(s), cuda:0 to "
+                                 f"cuda:{count - 1}")
+        return device
+    if kind == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            built = mps is not None and mps.is_built()
+            raise ParameterError(f"--device {name!r}: Apple's Metal (MPS) is not available on this machine"
+                                 + (" (this torch has it, the machine does not)" if built else "") + "; use cpu")
+        return device
+    backend = getattr(torch, kind, None)
+    available = getattr(backend, "is_available", None)
+    if callable(available) and available():
+        return device
+    raise ParameterError(f"--device {name!r}: no {kind} device on this machine; use cpu"
+                         + (" or cuda" if torch.cuda.is_available() else ""))
+
+
+def check_output_file(path, *, suffixes: tuple[str, ...] | None = None, option: str = "-o/--output",
+                      estimated_bytes: int = 0):
+    """Refuse a wrong suffix (ParameterError), then check ``path`` can be written (OutputError), before any work.
+
+    Returns the path as a :class:`pathlib.Path`.
+    """
+    from pathlib import Path
+
+    from ganaudio.outputs import check_output
+
+    path = Path(path)
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ParameterError(f"{option} {str(path)!r} must end in one of {', '.join(suffixes)}")
+    return check_output(path, estimated_bytes=estimated_bytes)
 
 
 def progress_blocks(blocks, *, total: int, desc: str, unit: str = "s", scale: float = 1.0, quiet: bool = False,
@@ -63,8 +130,8 @@ def training_options(presets: tuple[str, ...], *, default: str, preset_help: str
                      help="Continue from the newest checkpoint in --out, same step and RNG state."),
         click.option("--device", default="cpu", show_default=True,
                      help="cpu or cuda (cuda:N); under torchrun each process takes its LOCAL_RANK GPU."),
-        click.option("--seed", type=int, default=0, show_default=True,
-                     help="Seed of weights, batch order and latents."),
+        click.option("--seed", type=SEED, default=0, show_default=True,
+                     help="Seed of weights, batch order and latents (any whole number)."),
         click.option("--show-config", is_flag=True, help="Print the resolved settings as JSON and exit."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]

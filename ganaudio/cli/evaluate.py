@@ -110,7 +110,10 @@ def rolls_cmd(real_path, fake_path, steps_per_beat, beats_per_bar, grouping, thr
     """
     from ganaudio.eval.rolls import metrics_table, roll_metrics
     from ganaudio.io import atomic_path
+    from ganaudio.outputs import check_output
 
+    if output is not None:
+        check_output(output)
     reports = {}
     for label, path in (("real", real_path), ("fake", fake_path)):
         rolls, names, drums, resolution = _load_set(_files(path, label), label=label, steps_per_beat=steps_per_beat,

@@ -91,8 +91,9 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     """
     import torch
 
-    from ganaudio.io import DEFAULT_BLOCK, audio_blocks, open_audio_writer, stream_length
+    from ganaudio.io import DEFAULT_BLOCK, audio_blocks, audio_format, open_audio_writer, stream_length
     from ganaudio.losses import log_mel_l1, multi_resolution_stft_loss
+    from ganaudio.outputs import check_output
     from ganaudio.representations import from_config
     from ganaudio.representations.streaming import context_frames, encode_blocks, rechunk, synthesize_blocks
     from ganaudio.vocoders import GriffinLimVocoder, load_vocoder
@@ -100,6 +101,8 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     dev = resolve_device(device)
     if iters < 0:
         raise ParameterError(f"--iters must be >= 0, got {iters}")
+    audio_format(output)
+    check_output(output)
     gan = None if vocoder == "griffinlim" else load_vocoder(vocoder, device=dev)
     from_audio = not (input_path.suffix.lower() in TENSOR_SUFFIXES or input_path.suffix.lower() in (".pt", ".pkl",
                                                                                                        ".pth"))

@@ -164,24 +164,26 @@ def render_notes(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, 
 
 
 def write_render(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, output, *, stems_dir=None,
-                 png=None, attack: float, release: float, gain: float | None, progress: bool = False
-                 ) -> tuple[int, list]:
+                 png=None, attack: float, release: float, gain: float | None, progress: bool = False,
+                 outputs=None) -> tuple[int, list]:
     """Stream :func:`render_blocks` into ``output``, ``stems_dir/<track>.wav`` and a ``png`` picture.
 
     Returns ``(samples written, [stem paths])``.
 
     Every file is written under a temporary name and renamed into place only
-    when all of them are complete; an error removes them all.
+    when all of them are complete; an error removes them all. With ``outputs``
+    (an :class:`~ganaudio.outputs.OutputSet`) they join that transaction instead.
     """
-    from contextlib import ExitStack
+    from contextlib import ExitStack, nullcontext
     from pathlib import Path
 
-    from ganaudio.io import atomic_path, open_audio_writer
+    from ganaudio.io import open_audio_writer
+    from ganaudio.outputs import OutputSet
 
     sr = synth.sample_rate
-    with ExitStack() as stack:
-        mix_out = stack.enter_context(open_audio_writer(output, sr))
-        stem_outs = [stack.enter_context(open_audio_writer(Path(stems_dir) / f"{name}.wav", sr))
+    with OutputSet() if outputs is None else nullcontext(outputs) as outputs, ExitStack() as stack:
+        mix_out = stack.enter_context(open_audio_writer(output, sr, outputs=outputs))
+        stem_outs = [stack.enter_context(open_audio_writer(Path(stems_dir) / f"{name}.wav", sr, outputs=outputs))
                      for name in notes.track_names] if stems_dir is not None else []
         picture = PictureStream(sr, total=_plan(synth, notes, release)[3]) if png is not None else None
         for mix, tracks in render_blocks(synth, notes, waves, index, attack=attack, release=release, gain=gain,
@@ -193,7 +195,7 @@ def write_render(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, 
                 picture.push(mix)
         if picture is not None:
             figure = picture.figure(title=getattr(notes, "label", ""))
-            with atomic_path(png) as tmp:
+            with outputs.path(png) as tmp:
                 figure.savefig(tmp, dpi=100, bbox_inches="tight")
     return mix_out.frames, [out.path for out in stem_outs]
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from ganaudio.errors import CheckpointError
+from ganaudio.model_config import validate_model_config
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -216,6 +217,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, dict[str, 
     if config["format"] > CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} has checkpoint format {config['format']}; this ganaudio reads up to "
                               f"{CHECKPOINT_FORMAT} (upgrade ganaudio)")
+    validate_model_config(config, source=f"{path}/config.json")  # absurd sizes are refused before any allocation
     try:
         flat = load_file(str(path / "model.safetensors"))
     except FileNotFoundError:

@@ -259,7 +259,8 @@ def resynthesize_file(path: str | os.PathLike, output: str | os.PathLike, *, tim
     """
     import tempfile
 
-    from ganaudio.io import atomic_path, audio_blocks, open_audio_writer, stream_length
+    from ganaudio.io import audio_blocks, open_audio_writer, stream_length
+    from ganaudio.outputs import OutputSet
     from ganaudio.synth.render import render_blocks
     from ganaudio.synth.schedule import read_notes
 
@@ -277,7 +278,8 @@ def resynthesize_file(path: str | os.PathLike, output: str | os.PathLike, *, tim
                                                chunk_seconds=chunk_seconds, min_duration=min_duration,
                                                progress=progress)
     midi = notes_to_midi(notes, program=program)
-    with open_audio_writer(output, sr) as out:
+    # the audio and its MIDI are renamed into place together, or neither
+    with OutputSet() as outputs, open_audio_writer(output, sr, outputs=outputs) as out:
         if not notes:
             why = f"silent (RMS {20 * np.log10(max(rms, 1e-12)):.0f} dBFS)" if quiet else "without a pitched note"
             log.warning("the input is %s: the output is silence of the same length", why)
@@ -302,6 +304,6 @@ def resynthesize_file(path: str | os.PathLike, output: str | os.PathLike, *, tim
                 for block in audio_blocks(raw):
                     out.write(block * np.float32(gain))
         if midi_out is not None:
-            with atomic_path(midi_out) as tmp_midi:
+            with outputs.path(midi_out) as tmp_midi:
                 midi.write(str(tmp_midi))
     return notes

@@ -46,7 +46,8 @@ def build_representation(repr_name: str, sample_rate: int, n_fft: int, hop_lengt
     if not 16 <= n_fft <= MAX_N_FFT:
         raise ParameterError(f"--n-fft must be between 16 and {MAX_N_FFT} samples, got {n_fft}")
     if not 1 <= hop_length <= n_fft:
-        raise ParameterError(f"--hop must be between 1 and --n-fft ({n_fft}) so frames overlap and invert, got "
+        raise ParameterError(f"--hop (hop_length) must be between 1 and --n-fft ({n_fft}) so frames overlap and "
+                             f"invert, got "
                              f"{hop_length}" + (f" (the default; lower it with --hop {n_fft // 4})"
                                                 if hop_length == 256 else ""))
     kwargs = dict(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length)

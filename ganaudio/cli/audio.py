@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import check_output_file, device_option, resolve_device
+from ganaudio.cli.common import audio_bytes, check_output_file, device_option, resolve_device
 from ganaudio.errors import ParameterError
 
 REPR_CHOICES = ["stft", "mel", "if", "ifmel", "cqt"]
@@ -118,10 +118,14 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
         raise ParameterError(f"{tensor}: tensor file must end in .pt or .safetensors")
     dev = resolve_device(device)
     # the options are checked on the file's own rate before the audio is read
-    build_representation(repr_name, sample_rate or audio_info(input_path).samplerate, n_fft, hop_length, n_mels)
+    info = audio_info(input_path)
+    rep = build_representation(repr_name, sample_rate or info.samplerate, n_fft, hop_length, n_mels)
     check_output_file(output)
     if tensor is not None:
-        check_output_file(tensor, option="--tensor")
+        samples = int(info.frames * (sample_rate or info.samplerate) / info.samplerate)
+        frames = rep.frames_for(samples) if hasattr(rep, "frames_for") else samples
+        check_output_file(tensor, option="--tensor",
+                          estimated_bytes=4 * frames * getattr(rep, "n_bins", 1) * getattr(rep, "channels", 2))
     y, sr = load_audio(input_path, sample_rate=sample_rate)
     rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
     spec = rep.encode(torch.from_numpy(y).to(dev)).cpu()
@@ -179,7 +183,7 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
 
     dev = resolve_device(device)
     audio_format(output)
-    check_output_file(output)
+    check_output_file(output, estimated_bytes=audio_bytes(input_path, sample_rate=sample_rate))
     voc = None if vocoder is None else make_vocoder(vocoder, n_iter=iters, device=dev)
     if getattr(voc, "name", None) == "gan":
         # a GAN vocoder inverts its own mel analysis: sample rate and mel settings come from it

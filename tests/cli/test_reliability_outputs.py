@@ -130,13 +130,18 @@ def _roll(tmp_path):
     return roll
 
 
-def test_disk_too_small_for_the_estimate_is_refused_up_front(tmp_path, monkeypatch):
+@pytest.mark.parametrize("args,needs", [
+    (["generate", "--pitch", 60, "--duration", 60], "11.7 MB"),  # 61 s of float32 at up to 48 kHz
+    (["resynth", WAV], "128.0 KB"),  # 2 s of float32 at 16 kHz
+    (["transfer", WAV], "128.0 KB"),
+])
+def test_disk_too_small_for_the_estimate_is_refused_up_front(args, needs, tmp_path, monkeypatch):
     out = tmp_path / "note.wav"
     before = old_file(out)
     usage = shutil.disk_usage(tmp_path)
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=1000))
-    result = run("generate", "--pitch", 60, "--duration", 60, "-o", out)
-    assert_one_error(result, f"cannot write {out} (needs about", "1.0 KB free")
+    result = run(*args, "-o", out)
+    assert_one_error(result, f"cannot write {out} (needs about {needs}, 1.0 KB free on its disk)")
     assert out.read_bytes() == before
 
 

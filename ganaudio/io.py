@@ -11,6 +11,7 @@ one whose data is cut is read with a warning naming how much is missing.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import struct
@@ -325,8 +326,20 @@ def save_audio(
         except OSError:
             raise
         except Exception as exc:  # libsndfile's own error types, or a short write
-            raise OutputError(path, output_reason(exc)) from None
+            raise OutputError(path, _write_failure(exc, tmp, data.nbytes)) from None
     return path
+
+
+def _write_failure(exc: BaseException, tmp: Path, nbytes: int) -> str:
+    """Why libsndfile failed to write: it says only "System error." when the disk is full, so look."""
+    import shutil
+
+    reason = output_reason(exc)
+    try:
+        full = shutil.disk_usage(tmp.parent).free < nbytes
+    except OSError:
+        full = False
+    return f"{os.strerror(errno.ENOSPC)}; libsndfile: {reason}" if full else reason
 
 
 def _short(exc: BaseException) -> str:

@@ -40,10 +40,11 @@ _RULES: tuple[tuple[str, int, int], ...] = (
     (r"n_pitches|n_tracks", 1, 128),
     (r"lowest_pitch|pitch_offset|programs", 0, 127),
     (r"n_bars|steps_per_bar|steps_per_beat|n_frames|image_shape", 1, MAX_TIME_STEPS),
-    (r"n_layers|n_blocks|n_families|mbstd_group|resblock_type", 1, MAX_MODEL_DEPTH),
-    (r"n_downsample", 0, MAX_MODEL_DEPTH),
+    (r"latent_dim|embedding_dim", 1, MAX_MODEL_WIDTH),
+    (r"n_families|resblock_type", 1, MAX_MODEL_DEPTH),
+    (r"n_layers|n_blocks|n_downsample|mbstd_group", 0, MAX_MODEL_DEPTH),  # 0 turns a part off
     (r".*(kernel|rates|periods|dilation).*", 1, 1024),
-    (r".*(channel|dim|hidden|branch|width).*", 1, MAX_MODEL_WIDTH),
+    (r".*(channel|dim|hidden|branch|width).*", 0, MAX_MODEL_WIDTH),  # 0 turns a branch off (freq_branch)
 )
 
 

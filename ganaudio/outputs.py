@@ -3,7 +3,7 @@
 Three pieces, used by every command that writes:
 
 * :func:`check_output` runs before any work: the folder exists or can be made,
-  a file can really be created in it (a probe file, not ``os.access``, which
+  a file can really be created there (a probe file, not ``os.access``, which
   says yes to root on a read-only or immutable folder), and the disk has room
   for an estimated size.
 * :func:`atomic_path` writes one file: a temporary file beside the destination,
@@ -48,13 +48,19 @@ def output_reason(exc: BaseException) -> str:
     return text[-1] if text else type(exc).__name__
 
 
-def _make_folder(path: Path, folder: Path) -> None:
-    """Create ``folder`` (and parents) for output ``path``, naming a blocking file when there is one."""
+def _existing_folder(path: Path, folder: Path) -> Path:
+    """The nearest folder of ``folder``'s ancestry that exists; OutputError if that is a file."""
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         raise OutputError(path, f"{existing} is a file, not a writable folder")
+    return existing
+
+
+def _make_folder(path: Path, folder: Path) -> None:
+    """Create ``folder`` (and parents) for output ``path``, naming a blocking file when there is one."""
+    _existing_folder(path, folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -89,7 +95,10 @@ def _check_space(path: Path, folder: Path, estimated_bytes: int) -> None:
 
 
 def check_output(path: str | os.PathLike, *, estimated_bytes: int = 0) -> Path:
-    """Check, before any work, that the file ``path`` can be written; make its folder if needed.
+    """Check, before any work, that the file ``path`` can be written (its folder may be missing).
+
+    Nothing is left behind: a missing folder is probed through its nearest
+    existing parent and made only when the file is written.
 
     Parameters
     ----------
@@ -117,15 +126,14 @@ def check_output(path: str | os.PathLike, *, estimated_bytes: int = 0) -> Path:
     path = Path(path)
     if path.is_dir():
         raise OutputError(path, "it is a folder, expected a file name")
-    folder = path.parent
-    _make_folder(path, folder)
+    folder = _existing_folder(path, path.parent)  # missing folders are made by the write, not by the check
     _probe(path, folder)
     _check_space(path, folder, int(estimated_bytes))
     return path
 
 
 def check_output_folder(folder: str | os.PathLike, *, estimated_bytes: int = 0) -> Path:
-    """:func:`check_output` for an output folder (``--stems``, ``timbres -o``): made if missing, then probed.
+    """:func:`check_output` for an output folder (``--stems``, ``timbres -o``), existing or to be made.
 
     Examples
     --------
@@ -135,9 +143,9 @@ def check_output_folder(folder: str | os.PathLike, *, estimated_bytes: int = 0) 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(folder, "it is a file, expected a folder")
-    _make_folder(folder, folder)
-    _probe(folder, folder)
-    _check_space(folder, folder, int(estimated_bytes))
+    existing = _existing_folder(folder, folder)
+    _probe(folder, existing)
+    _check_space(folder, existing, int(estimated_bytes))
     return folder
 
 

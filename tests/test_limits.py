@@ -42,7 +42,7 @@ def test_bundled_configs_pass(name):
 
 def test_size_ranges():
     assert size_range("latent_dim") == (1, MAX_MODEL_WIDTH)
-    assert size_range("upsample_initial_channel") == (1, MAX_MODEL_WIDTH)
+    assert size_range("upsample_initial_channel") == (0, MAX_MODEL_WIDTH)
     assert size_range("n_fft")[1] == 2**16
     assert size_range("eps") is None and size_range("harmonic_rows") is None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import check_output_file, device_option, progress_blocks, resolve_device
+from ganaudio.cli.common import audio_bytes, check_output_file, device_option, progress_blocks, resolve_device
 from ganaudio.errors import ParameterError
 
 REPR_CHOICES = ["stft", "mel", "if", "ifmel", "cqt"]
@@ -46,7 +46,8 @@ def build_representation(repr_name: str, sample_rate: int, n_fft: int, hop_lengt
     if not 16 <= n_fft <= MAX_N_FFT:
         raise ParameterError(f"--n-fft must be between 16 and {MAX_N_FFT} samples, got {n_fft}")
     if not 1 <= hop_length <= n_fft:
-        raise ParameterError(f"--hop must be between 1 and --n-fft ({n_fft}) so frames overlap and invert, got "
+        raise ParameterError(f"--hop (hop_length) must be between 1 and --n-fft ({n_fft}) so frames overlap and "
+                             f"invert, got "
                              f"{hop_length}" + (f" (the default; lower it with --hop {n_fft // 4})"
                                                 if hop_length == 256 else ""))
     kwargs = dict(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length)
@@ -141,10 +142,12 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
         raise ParameterError(f"{tensor}: tensor file must end in .pt or .safetensors")
     dev = resolve_device(device)
     # the options are checked on the file's own rate before the audio is read
-    build_representation(repr_name, sample_rate or audio_info(input_path).samplerate, n_fft, hop_length, n_mels)
+    info = audio_info(input_path)
+    rep = build_representation(repr_name, sample_rate or info.samplerate, n_fft, hop_length, n_mels)
     check_output_file(output)
     if tensor is not None:
-        check_output_file(tensor, option="--tensor")
+        check_output_file(tensor, option="--tensor", estimated_bytes=estimate_bytes(rep, stream_length(
+            input_path, sample_rate=sample_rate)[0]))
     n, sr = stream_length(input_path, sample_rate=sample_rate)
     rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
     minutes = f"{repr_name} of {n / sr / 60:.1f} min"
@@ -231,7 +234,7 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
 
     dev = resolve_device(device)
     audio_format(output)
-    check_output_file(output)
+    check_output_file(output, estimated_bytes=audio_bytes(input_path, sample_rate=sample_rate))
     voc = None if vocoder is None else make_vocoder(vocoder, n_iter=iters, device=dev)
     if getattr(voc, "name", None) == "gan":
         # a GAN vocoder inverts its own mel analysis: sample rate and mel settings come from it

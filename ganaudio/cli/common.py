@@ -76,6 +76,23 @@ def resolve_device(name: str):
                          + (" or cuda" if torch.cuda.is_available() else ""))
 
 
+def audio_bytes(input_path, *, sample_rate: int | None = None) -> int:
+    """Bytes of a float32 WAV as long as the audio file ``input_path`` (at ``sample_rate``, default its own).
+
+    The figure the free-space check uses for outputs as long as their input; 0 when the input cannot be read
+    (reading it reports that, with its own message).
+    """
+    from ganaudio.errors import AudioFileError
+    from ganaudio.io import audio_info
+
+    try:
+        info = audio_info(input_path)
+    except AudioFileError:
+        return 0
+    rate = sample_rate or info.samplerate
+    return int(info.frames * rate / info.samplerate) * 4 * info.channels
+
+
 def check_output_file(path, *, suffixes: tuple[str, ...] | None = None, option: str = "-o/--output",
                       estimated_bytes: int = 0):
     """Refuse a wrong suffix (ParameterError), then check ``path`` can be written (OutputError), before any work.

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.cli.common import audio_bytes, device_option, resolve_device
 from ganaudio.errors import ParameterError
 
 METHODS = ("cyclegan", "resynth")
@@ -119,7 +119,7 @@ def transfer_cmd(input_path, output, method, model, direction, vocoder, timbre, 
                              "(the GANSynth model is --synth)")
     if not input_path.is_file():
         raise AudioFileError(f"{input_path}: no such audio file")
-    _check_output(output, suffixes=AUDIO)
+    _check_output(output, suffixes=AUDIO, estimated_bytes=audio_bytes(input_path))
     if midi is not None:
         _check_output(midi, suffixes=(".mid", ".midi"), what="--midi")
     if method == "cyclegan":

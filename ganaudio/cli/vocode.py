@@ -9,6 +9,7 @@ import click
 
 from ganaudio.cli import main
 from ganaudio.cli.common import (
+    audio_bytes,
     check_training_run,
     device_option,
     progress_blocks,
@@ -102,7 +103,8 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     if iters < 0:
         raise ParameterError(f"--iters must be >= 0, got {iters}")
     audio_format(output)
-    check_output(output)
+    check_output(output, estimated_bytes=audio_bytes(input_path)
+                 if input_path.suffix.lower() not in TENSOR_SUFFIXES else 0)
     gan = None if vocoder == "griffinlim" else load_vocoder(vocoder, device=dev)
     from_audio = not (input_path.suffix.lower() in TENSOR_SUFFIXES or input_path.suffix.lower() in (".pt", ".pkl",
                                                                                                        ".pth"))

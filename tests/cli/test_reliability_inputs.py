@@ -96,7 +96,7 @@ def test_wav_with_its_data_cut_is_read_with_a_warning(tmp_path, caplog):
     (["analyze", WAV, "--n-mels", 0], ["--n-mels must be between 1 and 513", "got 0"]),
     (["analyze", WAV, "--repr", "mel", "--n-mels", 100000], ["--n-mels"]),
     (["resynth", WAV, "--n-fft", 3], ["--n-fft must be between 16"]),
-    (["resynth", WAV, "--n-fft", 128], ["--hop must be between 1 and --n-fft (128)", "--hop 32"]),
+    (["resynth", WAV, "--n-fft", 128], ["--hop (hop_length) must be between 1 and --n-fft (128)", "--hop 32"]),
     (["analyze", WAV, "--n-fft", 2**40], ["--n-fft"]),
 ])
 def test_absurd_numbers_are_refused_up_front(args, needles, tmp_path):
@@ -127,9 +127,11 @@ def test_huge_seed_works_and_is_deterministic(tmp_path):
     for out in outs:
         result = run("generate", "--pitch", 60, "--seed", 99999999999999999999999, "-o", out)
         assert result.exit_code == 0, result.output
-    assert outs[0].read_bytes() == outs[1].read_bytes()
+    first, second = (sf.read(str(out))[0] for out in outs)  # (WAV headers hold a time stamp)
+    np.testing.assert_array_equal(first, second)
     result = run("generate", "--pitch", 60, "--seed", 7, "-o", tmp_path / "7.wav")
-    assert (tmp_path / "7.wav").read_bytes() != outs[0].read_bytes()
+    assert result.exit_code == 0, result.output
+    assert not np.array_equal(sf.read(str(tmp_path / "7.wav"))[0], first)
 
 
 def test_huge_seed_composes(tmp_path):
@@ -163,7 +165,7 @@ def _model_copy(tmp_path, name: str, section: str, field: str, value):
 @pytest.mark.parametrize("name,section,field,value,needle", [
     ("gansynth_tiny", "generator", "latent_dim", 10**9, "generator.latent_dim is 1000000000; allowed 1 to 4096"),
     ("gansynth_tiny", "representation", "n_fft", 2**40, "representation.n_fft is 1099511627776; allowed 2 to"),
-    ("gansynth_tiny", "generator", "channels", [10**6] * 6, "generator.channels[0] is 1000000; allowed 1 to 4096"),
+    ("gansynth_tiny", "generator", "channels", [10**6] * 6, "generator.channels[0] is 1000000; allowed 0 to 4096"),
     ("gansynth_tiny", "generator", "latent_dim", -5, "generator.latent_dim is -5; allowed 1 to 4096"),
     ("gansynth_tiny", "generator", "latent_dim", 64.5, "generator.latent_dim is 64.5; expected a whole number"),
     ("gansynth_tiny", "generator", "n_pitches", 10**6, "generator.n_pitches is 1000000; allowed 1 to 128"),

@@ -71,7 +71,7 @@ def peak_rss(args: list[str], folder: Path) -> tuple[float, float]:
     return int(report.read_text()) * 1024 / 1e6, wall
 
 
-def run(minutes: tuple[float, float] = (1, 60)) -> str:
+def run(minutes: tuple[float, float] = (1, 60), commands: tuple[str, ...] | None = None) -> str:
     from common import machine
 
     rows = []
@@ -79,6 +79,8 @@ def run(minutes: tuple[float, float] = (1, 60)) -> str:
         folder = Path(tmp)
         inputs = {m: _inputs(folder, m) for m in minutes}
         for name, what, template in COMMANDS:
+            if commands is not None and name not in commands:
+                continue
             figures = []
             for m in minutes:
                 wav, mid = inputs[m]
@@ -114,4 +116,6 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs=2, default=(1, 60), help="The two input lengths.")
-    print(run(tuple(parser.parse_args().minutes)))
+    parser.add_argument("--commands", default=None, help="Comma-separated subset, e.g. analyze,render.")
+    args = parser.parse_args()
+    print(run(tuple(args.minutes), tuple(args.commands.split(",")) if args.commands else None))

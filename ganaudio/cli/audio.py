@@ -162,17 +162,19 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
         spec = rep.encode(torch.from_numpy(y).to(dev)).cpu()
         picture, pool = spec, 1
     else:
-        pool = max(1, -(-rep.frames_for(n) // MAX_PICTURE_FRAMES))
-        pooler, pieces, kept = FramePooler(pool), [], []
+        total = rep.frames_for(n)
+        pool = max(1, -(-total // MAX_PICTURE_FRAMES))
+        pooler = FramePooler(pool, frames=total)
+        spec = torch.empty(rep.channels, rep.n_bins, total) if tensor is not None else None  # one allocation
         blocks = progress_blocks(audio_blocks(input_path, sample_rate=sample_rate), total=n, scale=1 / sr,
                                  desc="analysing", quiet=quiet, min_total=2 * DEFAULT_BLOCK)
+        done = 0
         for frames in encode_blocks(rep, blocks):
-            pieces.append(pooler.push(frames))
-            if tensor is not None:
-                kept.append(frames)
-        pieces.append(pooler.finish())
-        picture = torch.cat([p for p in pieces if p.ndim == 3], dim=-1)
-        spec = torch.cat(kept, dim=-1) if tensor is not None else None
+            pooler.push(frames)
+            if spec is not None:
+                spec[..., done:done + frames.shape[-1]] = frames
+            done += frames.shape[-1]
+        picture = pooler.finish()
     figure = plot_representation(picture, rep, title=f"{input_path.name} ({repr_name})", frame_step=pool)
     with OutputSet() as outputs:  # the picture and the tensor are renamed into place together, or neither
         with outputs.path(output) as tmp:

@@ -257,33 +257,51 @@ class FramePooler:
     Channel 0 (a log magnitude or power) is averaged; the others (phase, IF)
     keep the first frame of each group, since an average of angles means
     little. A picture of a long recording is drawn from the pooled frames, so its
-    size stays bounded. ``finish()`` returns the last, possibly shorter, group.
+    size stays bounded. ``push`` adds frames; ``finish()`` pools the last,
+    possibly shorter, group and returns every pooled frame ``(channels, bins,
+    ceil(frames / pool))``. The result is written into one tensor allocated at
+    the first push (``frames`` in all are expected), so a long stream does not
+    scatter small pieces over the heap.
     """
 
-    def __init__(self, pool: int):
+    def __init__(self, pool: int, *, frames: int):
         if pool < 1:
             raise ParameterError(f"pool must be >= 1 frame, got {pool}")
         self.pool = int(pool)
+        self.columns = max(1, -(-int(frames) // self.pool))
         self._rest: torch.Tensor | None = None
+        self._out: torch.Tensor | None = None
+        self._filled = 0
 
-    def _reduce(self, x: torch.Tensor) -> torch.Tensor:
+    def _reduce(self, x: torch.Tensor) -> None:
         c, b, k = x.shape
+        if k == 0:
+            return
         groups = x.reshape(c, b, k // self.pool, self.pool) if k % self.pool == 0 else x.reshape(c, b, 1, k)
-        out = groups[..., 0].clone()
-        out[0] = groups[0].mean(dim=-1)
-        return out
+        n = groups.shape[2]
+        if self._out is None:
+            self._out = torch.zeros(c, b, self.columns)
+        if self._filled + n > self.columns:  # more frames than announced: grow (not expected)
+            self._out = torch.cat([self._out, torch.zeros(c, b, self._filled + n - self.columns)], dim=-1)
+            self.columns = self._out.shape[-1]
+        view = self._out[..., self._filled:self._filled + n]
+        view.copy_(groups[..., 0])
+        view[0] = groups[0].mean(dim=-1)
+        self._filled += n
 
-    def push(self, frames: torch.Tensor) -> torch.Tensor:
+    def push(self, frames: torch.Tensor) -> None:
         x = frames if self._rest is None else torch.cat([self._rest, frames], dim=-1)
         whole = x.shape[-1] // self.pool * self.pool
-        self._rest = x[..., whole:]
-        return self._reduce(x[..., :whole])
+        self._rest = x[..., whole:].clone()
+        self._reduce(x[..., :whole])
 
     def finish(self) -> torch.Tensor:
         rest, self._rest = self._rest, None
-        if rest is None or rest.shape[-1] == 0:
-            return torch.zeros(0)
-        return self._reduce(rest)
+        if rest is not None:
+            self._reduce(rest)
+        if self._out is None:
+            raise ParameterError("no frames were pooled")
+        return self._out[..., :self._filled]
 
 
 class StreamingDistance:

@@ -230,17 +230,15 @@ class PictureStream:
         from ganaudio.representations.streaming import FramePooler, StreamingEncoder
 
         self.rep = _picture_rep(sample_rate, n_mels)
-        self.pool = max(1, -(-self.rep.frames_for(int(total)) // columns))
-        self._encoder, self._pooler, self._pieces = StreamingEncoder(self.rep), FramePooler(self.pool), []
+        frames = self.rep.frames_for(int(total))
+        self.pool = max(1, -(-frames // columns))
+        self._encoder, self._pooler = StreamingEncoder(self.rep), FramePooler(self.pool, frames=frames)
 
     def push(self, block: np.ndarray) -> None:
-        self._pieces.append(self._pooler.push(self._encoder.push(np.ascontiguousarray(block, np.float32))))
+        self._pooler.push(self._encoder.push(np.ascontiguousarray(block, np.float32)))
 
     def figure(self, *, title: str = ""):
-        import torch
-
         from ganaudio.plotting import plot_representation
 
-        self._pieces += [self._pooler.push(self._encoder.finish()), self._pooler.finish()]
-        spec = torch.cat([p for p in self._pieces if p.ndim == 3], dim=-1)
-        return plot_representation(spec, self.rep, title=title, frame_step=self.pool)
+        self._pooler.push(self._encoder.finish())
+        return plot_representation(self._pooler.finish(), self.rep, title=title, frame_step=self.pool)

@@ -118,8 +118,10 @@ def test_streaming_distance_equals_whole():
 
 def test_frame_pooler_bounds_columns():
     x = torch.arange(2 * 3 * 10, dtype=torch.float32).reshape(2, 3, 10)
-    pooler = FramePooler(4)
-    out = torch.cat([pooler.push(x[..., :3]), pooler.push(x[..., 3:]), pooler.finish()], dim=-1)
+    pooler = FramePooler(4, frames=10)
+    pooler.push(x[..., :3])
+    pooler.push(x[..., 3:])
+    out = pooler.finish()
     assert out.shape == (2, 3, 3)
     torch.testing.assert_close(out[0], torch.stack([x[0, :, 0:4].mean(-1), x[0, :, 4:8].mean(-1),
                                                     x[0, :, 8:].mean(-1)], dim=-1))

@@ -131,7 +131,8 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     """
     import torch
 
-    from ganaudio.io import DEFAULT_BLOCK, audio_blocks, audio_info, load_audio, stream_length
+    from ganaudio.audio_stream import DEFAULT_BLOCK, audio_blocks, stream_length
+    from ganaudio.io import audio_info, load_audio
     from ganaudio.outputs import OutputSet
     from ganaudio.plotting import plot_representation
     from ganaudio.representations.streaming import FramePooler, encode_blocks, estimate_bytes, streams
@@ -230,7 +231,8 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
       ganaudio resynth samples/speech.wav -o out/speech.wav --repr mel --vocoder griffinlim --iters 64
       ganaudio resynth samples/violin_a4.wav -o out/violin.wav --vocoder gan
     """
-    from ganaudio.io import audio_format, audio_info, stream_length
+    from ganaudio.audio_stream import stream_length
+    from ganaudio.io import audio_format, audio_info
     from ganaudio.representations.streaming import estimate_bytes, streams
     from ganaudio.vocoders import make_vocoder
 
@@ -285,7 +287,7 @@ def _resynth_whole(input_path: Path, output: Path, rep, voc, *, sr: int, device)
 def _resynth_streamed(input_path: Path, output: Path, rep, voc, *, n: int, sr: int, quiet: bool
                       ) -> tuple[float, float]:
     """Encode, invert and write ``input_path`` block by block; ``(SNR dB, spectral convergence)``."""
-    from ganaudio.io import DEFAULT_BLOCK, audio_blocks, open_audio_writer
+    from ganaudio.audio_stream import DEFAULT_BLOCK, audio_blocks, open_audio_writer
     from ganaudio.representations.streaming import (
         StreamingDistance,
         context_frames,

@@ -30,7 +30,7 @@ def _cyclegan(input_path: Path, output: Path, *, model: str, direction: str, voc
         from ganaudio.transfer.cyclegan import SILENT_PEAK, load_cyclegan
     except ImportError as exc:
         raise ParameterError(f"--method cyclegan is not available in this installation ({exc})") from None
-    from ganaudio.io import audio_blocks, open_audio_writer, stream_length
+    from ganaudio.audio_stream import audio_blocks, open_audio_writer, stream_length
 
     transfer = load_cyclegan(model, device=device)
     way = transfer.direction(direction)
@@ -56,8 +56,8 @@ def _cyclegan(input_path: Path, output: Path, *, model: str, direction: str, voc
 
 def _resynth(input_path: Path, output: Path, *, synth_model: str | None, timbre: str, midi: Path | None, device):
     from ganaudio.api import load
+    from ganaudio.audio_stream import stream_length
     from ganaudio.cli.synth import _timbre
-    from ganaudio.io import stream_length
     from ganaudio.transfer.resynth import resynthesize_file
 
     synth = load(synth_model, resolve_device(device))

@@ -92,7 +92,8 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     """
     import torch
 
-    from ganaudio.io import DEFAULT_BLOCK, audio_blocks, audio_format, open_audio_writer, stream_length
+    from ganaudio.audio_stream import DEFAULT_BLOCK, audio_blocks, open_audio_writer, stream_length
+    from ganaudio.io import audio_format
     from ganaudio.losses import log_mel_l1, multi_resolution_stft_loss
     from ganaudio.outputs import check_output
     from ganaudio.representations import from_config

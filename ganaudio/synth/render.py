@@ -177,7 +177,7 @@ def write_render(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, 
     from contextlib import ExitStack, nullcontext
     from pathlib import Path
 
-    from ganaudio.io import open_audio_writer
+    from ganaudio.audio_stream import open_audio_writer
     from ganaudio.outputs import OutputSet
 
     sr = synth.sample_rate

@@ -259,7 +259,7 @@ def resynthesize_file(path: str | os.PathLike, output: str | os.PathLike, *, tim
     """
     import tempfile
 
-    from ganaudio.io import audio_blocks, open_audio_writer, stream_length
+    from ganaudio.audio_stream import audio_blocks, open_audio_writer, stream_length
     from ganaudio.outputs import OutputSet
     from ganaudio.synth.render import render_blocks
     from ganaudio.synth.schedule import read_notes

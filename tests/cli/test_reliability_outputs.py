@@ -147,12 +147,12 @@ def test_disk_too_small_for_the_estimate_is_refused_up_front(args, needs, tmp_pa
 
 
 def test_stray_os_error_is_one_line_and_debug_shows_it(tmp_path, monkeypatch):
-    import ganaudio.io
+    import ganaudio.audio_stream
 
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", "locked.wav")
 
-    monkeypatch.setattr(ganaudio.io, "audio_blocks", denied)  # analyze reads its input block by block
+    monkeypatch.setattr(ganaudio.audio_stream, "audio_blocks", denied)  # analyze reads its input block by block
     result = run("analyze", WAV, "-o", tmp_path / "x.png")
     assert_one_error(result, "locked.wav: Permission denied")
     result = run("--debug", "analyze", WAV, "-o", tmp_path / "x.png")

@@ -9,8 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ganaudio.audio_stream import audio_blocks, open_audio_writer, stream_length
 from ganaudio.functional import spectral as F
-from ganaudio.io import audio_blocks, load_audio, open_audio_writer, stream_length
+from ganaudio.io import load_audio
 from ganaudio.representations import IF, STFT, IFMel, Mel
 from ganaudio.representations.streaming import (
     FramePooler,

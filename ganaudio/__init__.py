@@ -22,6 +22,7 @@ from ganaudio.errors import (
     DataError,
     GanAudioError,
     MidiFileError,
+    OutputError,
     ParameterError,
     TrainingError,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "AudioFileError",
     "MidiFileError",
     "CheckpointError",
+    "OutputError",
     "DataError",
     "TrainingError",
     "load_audio",

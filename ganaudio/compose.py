@@ -92,7 +92,9 @@ class Composer:
         return next(self.generator.parameters()).device
 
     def _latents(self, n: int, seed: int) -> torch.Tensor:
-        return torch.randn(n, self.generator.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+        from ganaudio.limits import reduce_seed
+
+        return torch.randn(n, self.generator.latent_dim, generator=torch.Generator().manual_seed(reduce_seed(seed)))
 
     @torch.no_grad()
     def phrases(self, n: int, *, seed: int = 0, monophonic=None) -> torch.Tensor:

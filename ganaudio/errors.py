@@ -13,6 +13,7 @@ __all__ = [
     "AudioFileError",
     "MidiFileError",
     "CheckpointError",
+    "OutputError",
     "DataError",
     "UnusableFileError",
     "TrainingError",
@@ -46,6 +47,24 @@ class MidiFileError(GanAudioError, OSError):
 
 class CheckpointError(GanAudioError, OSError):
     """A model or checkpoint folder is missing, mismatched or unsafe to load."""
+
+
+class OutputError(GanAudioError, OSError):
+    """An output cannot be written: the message is always ``cannot write PATH (reason)``.
+
+    Examples
+    --------
+    >>> str(OutputError("out/a.wav", "No space left on device"))
+    'cannot write out/a.wav (No space left on device)'
+    """
+
+    def __init__(self, path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot write {self.path} ({reason})")
+
+    def __reduce__(self):  # keep pickling (multiprocessing) working with the two-argument constructor
+        return type(self), (self.path, self.reason)
 
 
 class DataError(GanAudioError, OSError):

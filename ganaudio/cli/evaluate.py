@@ -137,7 +137,10 @@ def rolls_cmd(real_path, fake_path, steps_per_beat, beats_per_bar, grouping, thr
     from ganaudio.data.screen import skip_lines
     from ganaudio.eval.rolls import metrics_table, roll_metrics
     from ganaudio.io import atomic_path
+    from ganaudio.outputs import check_output
 
+    if output is not None:
+        check_output(output)
     reports = {}
     for label, path in (("real", real_path), ("fake", fake_path)):
         rolls, names, drums, resolution, skipped = _load_set(_files(path, label), label=label,

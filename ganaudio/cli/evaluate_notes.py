@@ -64,10 +64,12 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
         split_halves,
     )
     from ganaudio.eval.report import notes_markdown, save_notes_report
+    from ganaudio.outputs import check_output_folder
 
     if (fake_path is None) == (model is None):
         raise ParameterError("give exactly one of --fake DIR (generated notes) and --model M (generate them)")
     resolve_device(device)
+    check_output_folder(output)
     evaluator = load_evaluator(evaluator_path, device=device)
     sr, length = evaluator.sample_rate, evaluator.n_samples
     pitch_range = None
@@ -137,11 +139,14 @@ def render_cmd(midi_path, audio_path, onset_tolerance, include_drums, output) ->
     from ganaudio.errors import AudioFileError
     from ganaudio.eval.transcription import midi_notes, note_agreement, transcribe
     from ganaudio.io import atomic_path, load_audio
+    from ganaudio.outputs import check_output
 
     if not midi_path.is_file():
         raise ParameterError(f"{midi_path}: no such MIDI file")
     if not audio_path.is_file():
         raise AudioFileError(f"{audio_path}: no such audio file")
+    if output is not None:
+        check_output(output)
     reference = midi_notes(midi_path, include_drums=include_drums)
     if not reference:
         raise ParameterError(f"{midi_path}: the MIDI has no notes to compare against")

@@ -10,6 +10,7 @@ a spectrogram made with other settings instead of producing noise.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 from typing import ClassVar
@@ -31,6 +32,8 @@ __all__ = ["ASSETS_DIR", "DEFAULT_VOCODER", "GANVocoder", "bundled_vocoders", "f
 
 ASSETS_DIR = ASSETS
 DEFAULT_VOCODER = "vocoder_16k"
+#: Fewest mel frames the generators take (its inverse STFT needs two); shorter input is padded with silence.
+MIN_MEL_FRAMES = 2
 # Mel fields that must agree between a spectrogram's representation and the vocoder's.
 _MEL_FIELDS = ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels", "fmin", "fmax", "htk", "norm", "eps")
 
@@ -135,9 +138,17 @@ class GANVocoder:
                                  f"got {tuple(log_mel.shape)}")
         device = next(self.generator.parameters()).device
         lead, frames = log_mel.shape[:-2], log_mel.shape[-1]
-        y = self.generator(log_mel.reshape(-1, *log_mel.shape[-2:]).to(device=device, dtype=torch.float32))
-        y = y[:, 0]
         length = self.representation.samples_for(frames) if length is None else int(length)
+        if length < 1:
+            raise ParameterError(f"a log-mel spectrogram of {frames} frame(s) gives no samples; it needs at least "
+                                 f"{MIN_MEL_FRAMES} frames (or a length)")
+        floor = math.log(self.representation.eps)
+        if log_mel.numel() and bool((log_mel <= floor + 1e-4).all()):  # silence gives silence, exactly
+            return torch.zeros(*lead, length, device=log_mel.device)
+        x = log_mel.reshape(-1, *log_mel.shape[-2:]).to(device=device, dtype=torch.float32)
+        if frames < MIN_MEL_FRAMES:  # tiny input: pad with silent frames, the output is trimmed back to length
+            x = torch.nn.functional.pad(x, (0, MIN_MEL_FRAMES - frames), value=floor)
+        y = self.generator(x)[:, 0]
         if y.shape[-1] < length:
             y = torch.nn.functional.pad(y, (0, length - y.shape[-1]))
         return y[..., :length].clamp(-1, 1).reshape(*lead, length).to(log_mel.device)

@@ -88,15 +88,10 @@ def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int,
     from tqdm.auto import tqdm
 
     from ganaudio.data.screen import SkipReport, read_checked_audio
-    from ganaudio.data.segments import AUDIO_EXTENSIONS
+    from ganaudio.data.segments import audio_files
 
     root = Path(data)
-    if not root.exists():
-        raise DataError(f"domain folder {str(root)!r} does not exist")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
-                                                  if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
-    if not files:
-        raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
+    files = audio_files(root, what="domain folder")
     rep, hop = representation, representation.hop_length
     mels, crops, quiet, seconds = [], [], 0, 0.0
     report = SkipReport()

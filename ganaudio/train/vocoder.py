@@ -59,15 +59,10 @@ def load_audio_segments(data: str | os.PathLike, *, sample_rate: int, segment_le
     from tqdm.auto import tqdm
 
     from ganaudio.data.screen import SkipReport, read_checked_audio
-    from ganaudio.data.segments import AUDIO_EXTENSIONS
+    from ganaudio.data.segments import audio_files
 
     root = Path(data)
-    if not root.exists():
-        raise DataError(f"vocoder data {str(root)!r} does not exist")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
-                                                  if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
-    if not files:
-        raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
+    files = audio_files(root, what="vocoder data")
     chunks, quiet = [], 0
     report = SkipReport()
     bar = tqdm(files, unit="file", desc="loading audio", disable=not progress)

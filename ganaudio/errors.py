@@ -15,6 +15,7 @@ __all__ = [
     "CheckpointError",
     "OutputError",
     "DataError",
+    "UnusableFileError",
     "TrainingError",
 ]
 
@@ -59,6 +60,18 @@ class OutputError(GanAudioError, OSError):
 
 class DataError(GanAudioError, OSError):
     """A data set folder is missing, empty or inconsistent."""
+
+
+class UnusableFileError(DataError):
+    """One file of a data set cannot be used; data loaders skip it and count it by ``reason``.
+
+    ``reason`` is a short category (``"unreadable"``, ``"NaN"``, ``"silent"``,
+    ``"truncated"``, ...), ``detail`` says what exactly was wrong.
+    """
+
+    def __init__(self, path, reason: str, detail: str = ""):
+        self.path, self.reason, self.detail = str(path), str(reason), str(detail)
+        super().__init__(f"{self.path}: {self.reason}" + (f" ({self.detail})" if self.detail else ""))
 
 
 class TrainingError(GanAudioError, RuntimeError):

@@ -138,7 +138,9 @@ def test_cli_two_step_run(run):
     config, states = load_checkpoint(ckpt)
     assert config["family"] == "cyclegan" and config["domain_names"] == ["sine", "square"]
     assert config["representation"]["n_mels"] == 80 and config["normalization"]["std"] > 0
-    assert config["data"]["domain_b"]["files"] == 4 and config["data"]["domain_b"]["quiet"] > 0
+    # the all-zero file is skipped as silent by the data rule (ganaudio.data.screen), counted in the summary
+    assert config["data"]["domain_b"]["files"] == 3 and config["data"]["domain_b"]["skipped"]["reasons"] == {"silent": 1}
+    assert config["data"]["domain_b"]["skipped"]["total"] == 4
     assert {"generator", "generator_ema", "discriminator"} <= set(states)
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert lines[-1]["step"] == 2 and {"d_loss", "g_adv", "cycle", "identity"} <= set(lines[-1])

@@ -159,3 +159,11 @@ def check_training_run(settings, *, show_config: bool, steps: int | None, device
         raise click.BadParameter(f"must be >= 1, got {steps}", param_hint="--steps")
     resolve_device(device)
     return True
+
+
+def echo_skipped(reports: dict | None) -> None:
+    """Print one line per data set that had files skipped as unusable (label -> SkipReport.to_dict())."""
+    from ganaudio.data.screen import skip_lines
+
+    for line in skip_lines(reports or {}):
+        click.echo(line)

@@ -55,6 +55,7 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
     import numpy as np
     import torch
 
+    from ganaudio.data.screen import skip_lines
     from ganaudio.eval.evaluator import load_evaluator
     from ganaudio.eval.notes import (
         generate_note_batch,
@@ -90,6 +91,9 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
         fake = generate_note_batch(model, floor.pitches, seed=seed, n_samples=length, device=device)
     else:
         fake = load_note_batch(fake_path, sample_rate=sr, n_samples=length, limit=n, seed=seed, progress=True)
+    skipped = {"--real": real.skipped, "--fake": fake.skipped}
+    for line in skip_lines(skipped):
+        click.echo(line, err=True)
     click.echo(f"scoring {len(fake)} generated and {len(floor)} real notes"
                f"{'' if no_pitch_tracking else ' (pYIN pitch tracking takes a while)'}", err=True)
     report = notes_report(reference, floor, fake, evaluator=evaluator, ndb_k=ndb_k,
@@ -97,6 +101,7 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
     report["inputs"] = {"real": str(real_path), "fake": None if fake_path is None else str(fake_path),
                         "model": None if model is None else str(model), "split": split, "seed": seed,
                         "evaluator": evaluator.config.get("metrics")}
+    report["skipped"] = {label: v for label, v in skipped.items() if v}
     if model is not None:
         from ganaudio.errors import CheckpointError
         from ganaudio.eval.discriminator import discriminator_pitch_accuracy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganaudio.cli.common import check_training_run, training_options
+from ganaudio.cli.common import check_training_run, echo_skipped, training_options
 from ganaudio.cli.train import train
 
 __all__ = ["musegan"]
@@ -36,7 +36,8 @@ def musegan(data, out, preset, config_file, assignments, steps, resume, device, 
         return
     metrics = train_musegan(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
                             progress=not quiet)
-    if metrics:
+    echo_skipped(metrics.get("data_skipped"))
+    if "step" in metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("d_loss", "g_loss", "gp") if k in metrics))
     click.echo(f"checkpoints in {out}/checkpoints")

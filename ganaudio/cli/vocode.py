@@ -159,7 +159,10 @@ def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, devi
     settings.build_generator()  # a hop / upsampling mismatch fails here, before the data is read
     metrics = train_vocoder(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
                             progress=not quiet)
-    if metrics:
+    from ganaudio.cli.common import echo_skipped
+
+    echo_skipped(metrics.get("data_skipped"))
+    if "step" in metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("mel_l1", "stft", "d_loss", "g_adv") if k in metrics))
     click.echo(f"checkpoints in {out}/checkpoints")

@@ -80,12 +80,15 @@ def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int,
     Raises
     ------
     DataError
-        If ``data`` is missing, holds no audio, or no crop is loud and long enough.
+        If ``data`` is missing, holds no usable audio, or no crop is loud and long enough.
+
+    Unreadable, NaN/inf, silent and truncated files are skipped and counted
+    (``summary["skipped"]``, a :meth:`~ganaudio.data.screen.SkipReport.to_dict`).
     """
     from tqdm.auto import tqdm
 
+    from ganaudio.data.screen import SkipReport, read_checked_audio
     from ganaudio.data.segments import AUDIO_EXTENSIONS
-    from ganaudio.io import load_audio
 
     root = Path(data)
     if not root.exists():
@@ -96,8 +99,9 @@ def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int,
         raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
     rep, hop = representation, representation.hop_length
     mels, crops, quiet, seconds = [], [], 0, 0.0
-    for path in tqdm(files, unit="file", desc=f"loading {root.name}", disable=not progress):
-        y, _ = load_audio(path, sample_rate=rep.sample_rate)
+    report = SkipReport()
+    bar = tqdm(files, unit="file", desc=f"loading {root.name}", disable=not progress)
+    for _path, y in report.each(bar, read=lambda p: read_checked_audio(p, sample_rate=rep.sample_rate)):
         seconds += len(y) / rep.sample_rate
         n_frames = rep.frames_for(len(y))
         if n_frames < crop_frames:
@@ -111,10 +115,13 @@ def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int,
         if len(loud):
             crops += [(len(mels), int(s)) for s in loud]
             mels.append(rep.encode(torch.from_numpy(y))[0])
+    report.log_summary(root)
+    report.require_some(root)
     if not crops:
         raise DataError(f"{root}: no crop of {crop_frames} frames ({crop_frames * hop / rep.sample_rate:.2f} s) "
-                        f"above RMS {min_rms} in {len(files)} file(s)")
-    summary = {"files": len(files), "crops": len(crops), "quiet": quiet, "seconds": round(seconds, 1)}
+                        f"above RMS {min_rms} in {report.used} usable file(s)")
+    summary = {"files": report.used, "crops": len(crops), "quiet": quiet, "seconds": round(seconds, 1),
+               "skipped": report.to_dict()}
     return MelCrops(mels, torch.tensor(crops, dtype=torch.long), crop_frames, summary)
 
 
@@ -262,7 +269,8 @@ def train_cyclegan(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out
                    device: str = "cpu", progress: bool = True, tensorboard: bool = True) -> dict:
     """Train (or resume) a CycleGAN between two audio folders; torchrun makes it data-parallel.
 
-    Returns the last logged metrics (``d_loss``, ``g_adv``, ``cycle``, ``identity``, ``g_loss``, ``step``...).
+    Returns the last logged metrics (``d_loss``, ``g_adv``, ``cycle``, ``identity``, ``g_loss``, ``step``...)
+    and ``data_skipped``: per domain, the :meth:`~ganaudio.data.screen.SkipReport.to_dict` of files left out.
 
     Examples
     --------
@@ -273,7 +281,10 @@ def train_cyclegan(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out
     try:
         trainer = build_cyclegan_trainer(domain_a, domain_b, out, preset, seed=seed, device=dist.device,
                                          progress=progress, dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
+        metrics = trainer.fit(steps or preset.steps, resume=resume)
+        data = trainer.checkpoint_config["data"]
+        return {**metrics, "data_skipped": {"domain A": data["domain_a"]["skipped"],
+                                            "domain B": data["domain_b"]["skipped"]}}
     finally:
         dist_utils.shutdown(dist)
 

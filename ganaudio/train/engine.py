@@ -31,7 +31,14 @@ import torch
 from ganaudio import losses
 from ganaudio.errors import CheckpointError, ParameterError, TrainingError
 from ganaudio.train import distributed as dist_utils
-from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint, load_train_state, save_checkpoint
+from ganaudio.train.checkpoint import (
+    config_differences,
+    latest_checkpoint,
+    load_checkpoint,
+    load_train_state,
+    remove_stale,
+    save_checkpoint,
+)
 
 __all__ = ["GANTrainer"]
 
@@ -344,10 +351,7 @@ class GANTrainer:
         if path is None:
             raise CheckpointError(f"nothing to resume: {self.ckpt_dir} holds no complete checkpoint")
         config, states = load_checkpoint(path)
-        for key, module in (("generator", self.G), ("discriminator", self.D)):
-            if not same_config(module, config.get(key)):
-                raise CheckpointError(f"{path} was saved with {key} {config.get(key)}, but this run builds "
-                                      f"{module.config()}; use the same settings or a new --out folder")
+        self._check_same_run(path, config)
         for name, module in self.modules().items():
             if name not in states:
                 raise CheckpointError(f"{path}/model.safetensors has no {name} weights")
@@ -367,6 +371,27 @@ class GANTrainer:
         self.warmup_start = int(state.get("warmup_start", 0))
         log.info("resumed from %s at step %d", path, self.step)
         return self.step
+
+    def _check_same_run(self, path, config: dict) -> None:
+        """CheckpointError naming only the fields that differ, if ``config`` is not this run's family and models."""
+        family = self.checkpoint_config.get("family")
+        if family is not None and config.get("family") != family:
+            raise CheckpointError(f"{path} holds a {config.get('family')!r} run, this is {family!r}; "
+                                  f"use a new --out folder")
+        parts = []
+        for key, module in (("generator", self.G), ("discriminator", self.D)):
+            stored = config.get(key)
+            if same_config(module, stored):
+                continue
+            if not parts and isinstance(config.get("preset"), dict) and "preset" in self.checkpoint_config:
+                preset = config_differences(config["preset"], self.checkpoint_config["preset"])
+                if preset:
+                    parts.append("preset differs: " + "; ".join(preset))
+            changed = config_differences(stored if isinstance(stored, dict) else {}, module.config(), limit=4)
+            parts.append(f"{key} differs: " + "; ".join(changed or ["its layout"]))
+        if parts:
+            raise CheckpointError(f"{path} cannot be resumed by this run: {'; '.join(parts)}. "
+                                  f"Use the same settings, or a new --out folder")
 
     def init_from(self, path) -> int:
         """Start from the weights of a model folder that has no optimizer state (a bundled model).
@@ -415,6 +440,9 @@ class GANTrainer:
         """
         if resume and init_from is not None:
             raise ParameterError("resume and init_from exclude each other")
+        if self.dist.is_main:
+            remove_stale(self.ckpt_dir)  # half-written checkpoints of a killed save; never taken as the latest
+        dist_utils.barrier(self.dist)
         if resume:
             self.resume()
         elif init_from is not None:

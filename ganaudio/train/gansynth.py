@@ -151,7 +151,7 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
         "normalizer": cache.normalizer.to_dict(),
         "preset": preset.to_dict(),
         "data": {"root": str(Path(data).resolve()), "cache_key": cache.path.name, "notes": len(dataset),
-                 "instruments": cache.instruments, "pitches": present, "seed": seed},
+                 "instruments": cache.instruments, "pitches": present, "seed": seed, "skipped": cache.skipped},
     }
     return GANTrainer(
         G, D, batch_fn=batch_fn, n_examples=len(order), out_dir=out, batch_size=preset.batch_size,
@@ -198,6 +198,8 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANS
                    init_from: str | os.PathLike | None = None) -> dict:
     """Train (or resume) a GANSynth run; torchrun's environment makes it data-parallel. Returns the last metrics.
 
+    The metrics carry ``data_skipped``: ``{"data": SkipReport.to_dict()}`` of the notes left out as unusable.
+
     ``init_from`` starts a new run from a model folder's weights and step
     (e.g. the bundled ganaudio/assets/gansynth_tiny) with fresh optimizers.
 
@@ -210,7 +212,8 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANS
     try:
         trainer = build_gansynth_trainer(data, out, preset, seed=seed, device=dist.device, cache_dir=cache_dir,
                                          progress=progress, dist=dist)
-        return trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
+        metrics = trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
+        return {**metrics, "data_skipped": {"data": trainer.checkpoint_config["data"]["skipped"]}}
     finally:
         dist_utils.shutdown(dist)
 

@@ -146,7 +146,7 @@ def build_musegan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     config = {"family": "musegan", "layout": layout, "threshold": preset.threshold, "qpm": preset.qpm,
               "preset": preset.to_dict(),
               "data": {"root": str(Path(data).resolve()), "split": preset.split, "phrases": len(dataset),
-                       "seed": seed}}
+                       "seed": seed, "skipped": dataset.skipped}}
     return MuseGANTrainer(
         G, D, batch_fn=batch_fn, n_examples=len(dataset), out_dir=out, batch_size=preset.batch_size,
         g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), loss="wgan",
@@ -163,6 +163,8 @@ def train_musegan(data: str | os.PathLike, out: str | os.PathLike, preset: MuseG
                   progress: bool = True, tensorboard: bool = True) -> dict:
     """Train (or resume) a MuseGAN run; torchrun's environment makes it data-parallel. Returns the last metrics.
 
+    The metrics carry ``data_skipped``: ``{"data": SkipReport.to_dict()}`` of the phrase shards left out.
+
     Examples
     --------
     >>> from ganaudio.presets.musegan import load_musegan_preset
@@ -172,7 +174,8 @@ def train_musegan(data: str | os.PathLike, out: str | os.PathLike, preset: MuseG
     try:
         trainer = build_musegan_trainer(data, out, preset, seed=seed, device=dist.device, progress=progress,
                                         dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
+        metrics = trainer.fit(steps or preset.steps, resume=resume)
+        return {**metrics, "data_skipped": {"data": trainer.checkpoint_config["data"]["skipped"]}}
     finally:
         dist_utils.shutdown(dist)
 

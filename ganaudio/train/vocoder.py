@@ -49,17 +49,19 @@ def load_audio_segments(data: str | os.PathLike, *, sample_rate: int, segment_le
     -------
     segments : torch.Tensor, int16, ``(n_segments, segment_length)``
     summary : dict
-        ``files``, ``segments``, ``seconds``, ``quiet`` (segments left out).
+        ``files`` (used), ``segments``, ``seconds``, ``quiet`` (segments left out), ``skipped``
+        (unreadable, NaN/inf, silent and truncated files left out: a
+        :meth:`~ganaudio.data.screen.SkipReport.to_dict`).
 
     Raises
     ------
     DataError
-        If ``data`` is missing or yields no segment.
+        If ``data`` is missing, holds no usable file or yields no segment.
     """
     from tqdm.auto import tqdm
 
+    from ganaudio.data.screen import SkipReport, read_checked_audio
     from ganaudio.data.segments import AUDIO_EXTENSIONS
-    from ganaudio.io import load_audio
 
     root = Path(data)
     if not root.exists():
@@ -69,8 +71,9 @@ def load_audio_segments(data: str | os.PathLike, *, sample_rate: int, segment_le
     if not files:
         raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
     chunks, quiet = [], 0
-    for path in tqdm(files, unit="file", desc="loading audio", disable=not progress):
-        y, _ = load_audio(path, sample_rate=sample_rate)
+    report = SkipReport()
+    bar = tqdm(files, unit="file", desc="loading audio", disable=not progress)
+    for _path, y in report.each(bar, read=lambda p: read_checked_audio(p, sample_rate=sample_rate)):
         n = len(y) // segment_length
         if n == 0:
             continue
@@ -78,12 +81,14 @@ def load_audio_segments(data: str | os.PathLike, *, sample_rate: int, segment_le
         loud = np.sqrt((seg.astype(np.float64) ** 2).mean(axis=1)) >= min_rms
         quiet += int((~loud).sum())
         chunks.append(np.round(np.clip(seg[loud], -1, 32767 / 32768) * 32768).astype(np.int16))
+    report.log_summary(root)
+    report.require_some(root)
     segments = torch.from_numpy(np.concatenate(chunks)) if chunks else torch.empty(0, segment_length, dtype=torch.int16)
     if len(segments) < 2:
         raise DataError(f"{root}: only {len(segments)} segment(s) of {segment_length} samples above "
                         f"RMS {min_rms}; a vocoder needs minutes of audio")
-    summary = {"files": len(files), "segments": len(segments), "quiet": quiet,
-               "seconds": round(len(segments) * segment_length / sample_rate, 1)}
+    summary = {"files": report.used, "segments": len(segments), "quiet": quiet,
+               "seconds": round(len(segments) * segment_length / sample_rate, 1), "skipped": report.to_dict()}
     return segments, summary
 
 
@@ -230,6 +235,8 @@ def train_vocoder(data: str | os.PathLike, out: str | os.PathLike, preset: Vocod
                   progress: bool = True, tensorboard: bool = True) -> dict:
     """Train (or resume) a mel vocoder; torchrun's environment makes it data-parallel. Returns the last metrics.
 
+    The metrics carry ``data_skipped``: ``{"data": SkipReport.to_dict()}`` of the files left out as unusable.
+
     Examples
     --------
     >>> from ganaudio.presets.vocoder import load_vocoder_preset
@@ -239,6 +246,7 @@ def train_vocoder(data: str | os.PathLike, out: str | os.PathLike, preset: Vocod
     try:
         trainer = build_vocoder_trainer(data, out, preset, seed=seed, device=dist.device, progress=progress,
                                         dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
+        metrics = trainer.fit(steps or preset.steps, resume=resume)
+        return {**metrics, "data_skipped": {"data": trainer.checkpoint_config["data"]["skipped"]}}
     finally:
         dist_utils.shutdown(dist)

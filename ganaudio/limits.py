@@ -32,11 +32,13 @@ __all__ = [
     "check_seconds",
 ]
 
-#: ``generate`` / ``interpolate --duration``: one held note. Ten minutes is 38 MB of float32 audio at 16 kHz.
+#: ``generate`` / ``interpolate --duration``: one held note. Ten minutes is 38 MB of float32 audio at 16 kHz;
+#: ``generate --duration 600`` peaks at 1.5 GB RSS in 13 s on 2 CPU cores (bundled gansynth_tiny).
 MAX_NOTE_SECONDS = 600.0
 #: ``interpolate --steps``: notes in one sweep (about 17 minutes of one-second notes).
 MAX_INTERPOLATE_STEPS = 1000
-#: ``compose --bars``: 2,000 bars of 4/4 are 80 minutes at 100 quarter notes per minute.
+#: ``compose --bars``: 2,000 bars of 4/4 are 80 minutes at 100 quarter notes per minute;
+#: ``compose --bars 2000`` peaks at 1.2 GB RSS in 7 s (bundled musegan_chorales).
 MAX_COMPOSE_BARS = 2000
 #: ``timbres --count``: previews drawn in one run (each is a WAV and a timbre file).
 MAX_TIMBRES = 1000

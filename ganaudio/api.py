@@ -312,6 +312,13 @@ class Synth:
         long = dsp.extend_note(raw, held + release, period=period, sustain=self.sustain)
         return dsp.shape_note(long, held=held, attack=attack, release=release)
 
+    def _shaped_segment(self, raw: np.ndarray, pitch: int, held: int, release: int, *, attack: int, first: int,
+                        stop: int) -> np.ndarray:
+        """Samples ``first:stop`` of ``_shaped(raw, pitch, held, release, attack=attack)``, computed alone."""
+        period = self.sample_rate / dsp.midi_to_hz(pitch)
+        long = dsp.extend_note_segment(raw, held + release, first, stop, period=period, sustain=self.sustain)
+        return dsp.shape_segment(long, first, held=held, attack=attack, release=release)
+
     def generate(self, pitch: int, timbre: Timbre | None = None, velocity: int = 100,
                  duration: float | None = None, *, release: float = 0.1) -> np.ndarray:
         """One note: float32 ``(time,)`` at ``sample_rate``.
@@ -372,6 +379,38 @@ class Synth:
         >>> mix = synth.render("samples/bach_chorale.mid", timbres=synth.random_timbre(5))
         >>> mix, parts = synth.render("song.mid", timbres={0: synth.random_timbre(1)}, stems=True)
         """
+        notes, waves, index = self._play(midi, timbres=timbres, schedule=schedule, attack=attack, release=release,
+                                         seconds_per_timbre=seconds_per_timbre, times=times, method=method,
+                                         progress=progress)
+        return render_notes(self, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems)
+
+    def render_to(self, midi, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
+                  png: str | os.PathLike | None = None, timbres=None, schedule=None, seconds_per_timbre: float = 6.0,
+                  times: Sequence[float] | None = None, method: str = "slerp", attack: float = 0.005,
+                  release: float = 0.1, gain: float | None = None, progress: bool = False, outputs=None
+                  ) -> tuple[int, list]:
+        """:meth:`render` straight into audio files, block by block: memory does not grow with the piece.
+
+        Writes the mix to ``output`` (.wav, .flac, .ogg), one ``<track>.wav`` per
+        MIDI track into ``stems_dir`` and the mix's spectrogram to ``png`` when
+        given; all atomically (a failure leaves none of them half-written). The
+        samples equal :meth:`render`'s; ``outputs`` (an :class:`~ganaudio.outputs.OutputSet`)
+        makes them part of a larger transaction. Returns ``(samples written, [stem paths])``.
+
+        Examples
+        --------
+        >>> synth.render_to("three_hours.mid", "three_hours.wav", stems_dir="stems/")    # doctest: +SKIP
+        """
+        from ganaudio.synth.render import write_render
+
+        notes, waves, index = self._play(midi, timbres=timbres, schedule=schedule, attack=attack, release=release,
+                                         seconds_per_timbre=seconds_per_timbre, times=times, method=method,
+                                         progress=progress)
+        return write_render(self, notes, waves, index, output, stems_dir=stems_dir, png=png, attack=attack,
+                            release=release, gain=gain, progress=progress, outputs=outputs)
+
+    def _play(self, midi, *, timbres, schedule, attack, release, seconds_per_timbre, times, method, progress):
+        """The notes of ``midi``, their distinct generated waves and each note's wave index."""
         for name, value in (("attack", attack), ("release", release)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ParameterError(f"{name} must be seconds >= 0, got {value!r}")
@@ -390,4 +429,4 @@ class Synth:
         latents = np.asarray(plan.latents(notes), dtype=np.float32)
         waves, index = self.raw_notes(latents, notes.pitch, progress=progress)
         log.info("%s: %d notes, %d generated after removing repeats", notes.label, len(notes), len(waves))
-        return render_notes(self, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems)
+        return notes, waves, index

@@ -201,6 +201,11 @@ def test_convert_any_length_and_directions(run):
     converted = model.convert_mel(mel, chunk_frames=32, overlap_frames=8)
     assert isinstance(converted, np.ndarray) and converted.shape == mel.shape
     np.testing.assert_allclose(converted, model.convert_mel(mel), atol=1e-4)
+    long = _tone("sine", 330.0, 16000, seconds=4.0)  # 251 frames: 4 blocks of 64, read in uneven pieces
+    pieces = model.convert_blocks([long[i:i + 3001] for i in range(0, len(long), 3001)], length=len(long),
+                                  direction="sine", block_frames=64)
+    np.testing.assert_array_equal(np.concatenate(list(pieces)), model.convert(long, direction="sine",
+                                                                              block_frames=64))
     resampled = model.convert(_tone("sine", 330.0, 22050, seconds=2.0), sample_rate=22050)
     assert abs(len(resampled) - len(y)) <= 1
     with pytest.raises(ParameterError, match="direction"):

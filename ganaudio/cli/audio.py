@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import audio_bytes, check_output_file, device_option, resolve_device
+from ganaudio.cli.common import audio_bytes, check_output_file, device_option, progress_blocks, resolve_device
 from ganaudio.errors import ParameterError
 
 REPR_CHOICES = ["stft", "mel", "if", "ifmel", "cqt"]
@@ -90,6 +90,21 @@ def info_cmd() -> None:
                + ")")
 
 
+MAX_PICTURE_FRAMES = 2000  # columns of an analysis picture; longer recordings are pooled down to this
+CQT_WORK = 8  # librosa's CQT works in complex128 with several copies: about this many times its float32 output
+
+max_memory_option = click.option(
+    "--max-memory", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True, metavar="GB",
+    help="Largest in-memory result allowed for work that cannot stream (--tensor, cqt); larger is refused.")
+
+
+def check_memory(needed: int, max_memory_gb: float, *, what: str, fix: str) -> None:
+    """Refuse, before any work, an in-memory result of ``needed`` bytes above ``--max-memory``."""
+    if needed > max_memory_gb * 1e9:
+        size = f"{needed / 1e9:.1f} GB" if needed >= 1e9 else f"{needed / 1e6:.0f} MB"
+        raise ParameterError(f"{what} needs about {size} in memory, above --max-memory {max_memory_gb:g} GB; {fix}")
+
+
 @main.command("analyze")
 @click.argument("input_path", metavar="IN", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -97,9 +112,17 @@ def info_cmd() -> None:
 @representation_options
 @click.option("--tensor", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also save the tensor (.pt, loadable with torch.load(weights_only=True), or .safetensors).")
+@max_memory_option
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @device_option
-def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n_mels, tensor, device) -> None:
+def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n_mels, tensor, max_memory, quiet,
+                device) -> None:
     """Draw a labelled spectrogram of an audio file (time and frequency axes, colour bar).
+
+    The file is analysed block by block, so memory does not grow with its
+    length; a picture of a long recording averages neighbouring frames so it
+    keeps at most 2,000 columns. --tensor keeps every frame in memory and is
+    refused above --max-memory (as is the CQT, which does not stream).
 
     \b
     Examples:
@@ -108,9 +131,11 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     """
     import torch
 
+    from ganaudio.audio_stream import DEFAULT_BLOCK, audio_blocks, stream_length
     from ganaudio.io import audio_info, load_audio
     from ganaudio.outputs import OutputSet
     from ganaudio.plotting import plot_representation
+    from ganaudio.representations.streaming import FramePooler, encode_blocks, estimate_bytes, streams
 
     if output.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise ParameterError(f"{output}: picture must end in .png, .pdf or .svg")
@@ -122,21 +147,43 @@ def analyze_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
     rep = build_representation(repr_name, sample_rate or info.samplerate, n_fft, hop_length, n_mels)
     check_output_file(output)
     if tensor is not None:
-        samples = int(info.frames * (sample_rate or info.samplerate) / info.samplerate)
-        frames = rep.frames_for(samples) if hasattr(rep, "frames_for") else samples
-        check_output_file(tensor, option="--tensor",
-                          estimated_bytes=4 * frames * getattr(rep, "n_bins", 1) * getattr(rep, "channels", 2))
-    y, sr = load_audio(input_path, sample_rate=sample_rate)
+        check_output_file(tensor, option="--tensor", estimated_bytes=estimate_bytes(rep, stream_length(
+            input_path, sample_rate=sample_rate)[0]))
+    n, sr = stream_length(input_path, sample_rate=sample_rate)
     rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
-    spec = rep.encode(torch.from_numpy(y).to(dev)).cpu()
-    figure = plot_representation(spec, rep, title=f"{input_path.name} ({repr_name})")
+    minutes = f"{repr_name} of {n / sr / 60:.1f} min"
+    if tensor is not None:
+        check_memory(estimate_bytes(rep, n), max_memory, what=f"--tensor ({minutes})",
+                     fix="analyze a shorter excerpt, raise --max-memory, or drop --tensor")
+    if not streams(rep):
+        check_memory(CQT_WORK * estimate_bytes(rep, n), max_memory, what=f"the CQT ({minutes}, not computed in "
+                     "blocks)", fix="use an STFT representation (stft, mel, if, ifmel), which streams, or a shorter "
+                     "excerpt")
+        y, sr = load_audio(input_path, sample_rate=sample_rate)
+        spec = rep.encode(torch.from_numpy(y).to(dev)).cpu()
+        picture, pool = spec, 1
+    else:
+        total = rep.frames_for(n)
+        pool = max(1, -(-total // MAX_PICTURE_FRAMES))
+        pooler = FramePooler(pool, frames=total)
+        spec = torch.empty(rep.channels, rep.n_bins, total) if tensor is not None else None  # one allocation
+        blocks = progress_blocks(audio_blocks(input_path, sample_rate=sample_rate), total=n, scale=1 / sr,
+                                 desc="analysing", quiet=quiet, min_total=2 * DEFAULT_BLOCK)
+        done = 0
+        for frames in encode_blocks(rep, blocks):
+            pooler.push(frames)
+            if spec is not None:
+                spec[..., done:done + frames.shape[-1]] = frames
+            done += frames.shape[-1]
+        picture = pooler.finish()
+    figure = plot_representation(picture, rep, title=f"{input_path.name} ({repr_name})", frame_step=pool)
     with OutputSet() as outputs:  # the picture and the tensor are renamed into place together, or neither
         with outputs.path(output) as tmp:
             figure.savefig(tmp, dpi=120, bbox_inches="tight")
         if tensor is not None:
             _save_tensor(tensor, spec, rep.config(), outputs=outputs)
-    shape = "x".join(str(s) for s in spec.shape)
-    click.echo(f"{input_path.name}: {len(y) / sr:.2f} s at {sr} Hz -> {repr_name} {shape}; wrote {output}"
+    shape = "x".join(str(s) for s in (rep.channels, rep.n_bins, rep.frames_for(n)))
+    click.echo(f"{input_path.name}: {n / sr:.2f} s at {sr} Hz -> {repr_name} {shape}; wrote {output}"
                + (f" and {tensor}" if tensor else ""))
 
 
@@ -165,9 +212,18 @@ def _save_tensor(path: Path, spec, config: dict, *, outputs) -> None:
                    "(gan = the bundled vocoder_16k, a bundled name or a vocoder folder; it sets the mel analysis). "
                    "Default: phase-griffinlim where the representation has phase, else griffinlim.")
 @click.option("--iters", type=int, default=None, help="Griffin-Lim iterations (default 32; 8 from phase).")
+@max_memory_option
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @device_option
-def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n_mels, vocoder, iters, device):
+def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n_mels, vocoder, iters, max_memory,
+                quiet, device):
     """Encode audio to a representation and decode it back, printing SNR and spectral convergence.
+
+    Work runs in blocks of frames, each with the context its inversion needs,
+    and streams to the output file, so memory does not grow with the
+    recording's length and the result equals a whole-file run (except
+    griffinlim's random start, drawn per block). The CQT does not stream and is
+    refused above --max-memory.
 
     \b
     Examples:
@@ -175,10 +231,9 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
       ganaudio resynth samples/speech.wav -o out/speech.wav --repr mel --vocoder griffinlim --iters 64
       ganaudio resynth samples/violin_a4.wav -o out/violin.wav --vocoder gan
     """
-    import torch
-
-    from ganaudio.functional.spectral import snr_db, spectral_convergence
-    from ganaudio.io import audio_format, audio_info, load_audio, save_audio
+    from ganaudio.audio_stream import stream_length
+    from ganaudio.io import audio_format, audio_info
+    from ganaudio.representations.streaming import estimate_bytes, streams
     from ganaudio.vocoders import make_vocoder
 
     dev = resolve_device(device)
@@ -196,20 +251,61 @@ def resynth_cmd(input_path, output, repr_name, sample_rate, n_fft, hop_length, n
             raise ParameterError(f"--vocoder {vocoder} sets the analysis itself (mel at {voc.sample_rate} Hz); "
                                  f"drop {', '.join(given)}")
         repr_name, rep = "mel", voc.representation
-        y, sr = load_audio(input_path, sample_rate=rep.sample_rate)
+        n, sr = stream_length(input_path, sample_rate=rep.sample_rate)
     else:
         build_representation(repr_name, sample_rate or audio_info(input_path).samplerate, n_fft, hop_length, n_mels)
-        y, sr = load_audio(input_path, sample_rate=sample_rate)
+        n, sr = stream_length(input_path, sample_rate=sample_rate)
         rep = build_representation(repr_name, sr, n_fft, hop_length, n_mels)
     has_phase = getattr(rep, "has_phase", False) or getattr(rep, "with_phase", False)
     if vocoder is None:
         vocoder = ("phase" if repr_name == "cqt" else "phase-griffinlim") if has_phase else "griffinlim"
         voc = make_vocoder(vocoder, n_iter=iters)
-    x = torch.from_numpy(y).to(dev)
-    y_hat = voc(rep.encode(x), rep, length=len(y)).cpu()
+    if streams(rep):
+        snr, sc = _resynth_streamed(input_path, output, rep, voc, n=n, sr=sr, quiet=quiet)
+    else:
+        check_memory(CQT_WORK * estimate_bytes(rep, n), max_memory, what=f"the CQT of {n / sr / 60:.1f} min (not "
+                     "computed in blocks)", fix="use an STFT representation (stft, mel, if, ifmel), which streams, "
+                     "or a shorter excerpt")
+        snr, sc = _resynth_whole(input_path, output, rep, voc, sr=sr, device=dev)
+    click.echo(f"{input_path.name} -> {repr_name} -> {vocoder}: SNR {snr:.1f} dB, spectral convergence "
+               f"{sc:.3f}; wrote {output}")
+
+
+def _resynth_whole(input_path: Path, output: Path, rep, voc, *, sr: int, device) -> tuple[float, float]:
+    import torch
+
+    from ganaudio.functional.spectral import snr_db, spectral_convergence
+    from ganaudio.io import load_audio, save_audio
+
+    y, sr = load_audio(input_path, sample_rate=sr)
+    y_hat = voc(rep.encode(torch.from_numpy(y).to(device)), rep, length=len(y)).cpu()
     save_audio(output, y_hat.clamp(-1, 1).numpy(), sr)
     ref = torch.from_numpy(y)
-    click.echo(
-        f"{input_path.name} -> {repr_name} -> {vocoder}: SNR {snr_db(y_hat, ref):.1f} dB, spectral convergence "
-        f"{spectral_convergence(y_hat, ref):.3f}; wrote {output}"
+    return snr_db(y_hat, ref), spectral_convergence(y_hat, ref)
+
+
+def _resynth_streamed(input_path: Path, output: Path, rep, voc, *, n: int, sr: int, quiet: bool
+                      ) -> tuple[float, float]:
+    """Encode, invert and write ``input_path`` block by block; ``(SNR dB, spectral convergence)``."""
+    from ganaudio.audio_stream import DEFAULT_BLOCK, audio_blocks, open_audio_writer
+    from ganaudio.representations.streaming import (
+        StreamingDistance,
+        context_frames,
+        encode_blocks,
+        rechunk,
+        synthesize_blocks,
     )
+
+    blocks = progress_blocks(audio_blocks(input_path, sample_rate=sr), total=n, scale=1 / sr, desc="resynthesising",
+                             quiet=quiet, min_total=2 * DEFAULT_BLOCK)
+    phase_channel = 1 if rep.name in ("if", "ifmel") else None
+    pieces = synthesize_blocks(encode_blocks(rep, blocks), lambda spec, length: voc(spec, rep, length=length),
+                               hop_length=rep.hop_length, length=n, context=context_frames(rep, voc),
+                               block_frames=max(1024, DEFAULT_BLOCK // rep.hop_length), phase_channel=phase_channel)
+    reference = rechunk(audio_blocks(input_path, sample_rate=sr))
+    distance = StreamingDistance(sample_rate=sr)
+    with open_audio_writer(output, sr, clip=True) as out:
+        for piece in pieces:
+            distance.push(piece, reference(len(piece)))
+            out.write(piece)
+    return distance.result()

@@ -109,6 +109,21 @@ def check_output_file(path, *, suffixes: tuple[str, ...] | None = None, option: 
     return check_output(path, estimated_bytes=estimated_bytes)
 
 
+def progress_blocks(blocks, *, total: int, desc: str, unit: str = "s", scale: float = 1.0, quiet: bool = False,
+                    min_total: float = 0.0):
+    """Yield ``blocks`` (arrays) while a tqdm bar on stderr counts their length times ``scale`` up to ``total``.
+
+    The bar is hidden with ``quiet`` or when ``total`` is below ``min_total`` (short work).
+    """
+    from tqdm.auto import tqdm
+
+    with tqdm(total=round(total * scale, 1), desc=desc, unit=unit, disable=quiet or total < min_total, leave=False,
+              bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} {unit} [{elapsed}<{remaining}]") as bar:
+        for block in blocks:
+            bar.update(len(block) * scale if scale != 1.0 else len(block))
+            yield block
+
+
 def training_options(presets: tuple[str, ...], *, default: str, preset_help: str, set_example: str):
     """The options every ``ganaudio train FAMILY`` command shares, in one decorator.
 

@@ -41,8 +41,8 @@ def _track_timbres(synth, spec: str | None, n_tracks: int) -> list:
     return [timbres[k % len(timbres)] for k in range(n_tracks)]
 
 
-def render_tracks(midi, *, timbres: str | None, synth_model: str | None, device: str):
-    """Play ``midi`` with the GANSynth synth, one timbre per track: ``(mono float32 audio, sample rate)``."""
+def render_tracks(midi, output: Path, *, timbres: str | None, synth_model: str | None, device: str, outputs=None):
+    """Play ``midi`` with the GANSynth synth, one timbre per track, streamed into ``output``: ``(samples, rate)``."""
     try:
         from ganaudio.api import load
     except ImportError:
@@ -53,8 +53,9 @@ def render_tracks(midi, *, timbres: str | None, synth_model: str | None, device:
     playable = copy.deepcopy(midi)  # program k names track k, so each track gets its own timbre
     for k, inst in enumerate(playable.instruments):
         inst.program = k
-    audio = synth.render(playable, timbres=dict(enumerate(per_track)), progress=True)
-    return audio, synth.sample_rate
+    samples, _ = synth.render_to(playable, output, timbres=dict(enumerate(per_track)), progress=True,
+                                 outputs=outputs)
+    return samples, synth.sample_rate
 
 
 @main.command("compose")
@@ -84,7 +85,6 @@ def compose_cmd(model, bars, seed, output, qpm, render_path, timbres, synth_mode
       ganaudio compose --model runs/musegan/checkpoints/step_00004000 --bars 4 -o sample.mid
     """
     from ganaudio.compose import load_composer
-    from ganaudio.io import save_audio
     from ganaudio.outputs import OutputSet
 
     check_count(bars, name="--bars", limit=MAX_COMPOSE_BARS,
@@ -96,16 +96,15 @@ def compose_cmd(model, bars, seed, output, qpm, render_path, timbres, synth_mode
         raise ParameterError("--timbres and --synth-model apply to --render only")
     composer = load_composer(model, device=resolve_device(device))
     midi = composer.compose(bars, seed, qpm=qpm)
-    audio = None
-    if render_path is not None:
-        audio, rate = render_tracks(midi, timbres=timbres, synth_model=synth_model, device=device)
+    samples = None
     with OutputSet() as outputs:  # the MIDI and its render are renamed into place together, or neither
         with outputs.path(output) as tmp:
             midi.write(str(tmp))
-        if audio is not None:
-            save_audio(render_path, audio, rate, outputs=outputs)
+        if render_path is not None:
+            samples, rate = render_tracks(midi, render_path, timbres=timbres, synth_model=synth_model,
+                                          device=device, outputs=outputs)
     notes = sum(len(i.notes) for i in midi.instruments)
     click.echo(f"{output}: {bars} bars, {notes} notes in {len(midi.instruments)} tracks "
                f"({', '.join(i.name for i in midi.instruments)}), seed {seed}")
-    if audio is not None:
-        click.echo(f"{render_path}: {len(audio) / rate:.1f} s at {rate} Hz")
+    if samples is not None:
+        click.echo(f"{render_path}: {samples / rate:.1f} s at {rate} Hz")

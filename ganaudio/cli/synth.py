@@ -221,7 +221,6 @@ def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release,
       ganaudio render song.mid -o song.wav --timbres 0=3,40=bank/seed_0011.timbre.json --stems stems/
     """
     from ganaudio.errors import MidiFileError
-    from ganaudio.outputs import OutputSet
 
     if not input_path.is_file():
         raise MidiFileError(f"{input_path}: no such MIDI file")
@@ -233,18 +232,9 @@ def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release,
             raise ParameterError(f"--stems {str(stems_dir)!r} is a file, expected a folder")
         _check_folder(stems_dir)
     synth = _load(model, device)
-    result = synth.render(input_path, timbres=_render_timbres(synth, timbres), seconds_per_timbre=seconds_per_timbre,
-                          method=method, release=release, stems=stems_dir is not None, progress=True)
-    mix, stems = result if stems_dir is not None else (result, {})
-    with OutputSet() as outputs:  # mix, stems and picture are renamed into place together, or none of them
-        _save(output, mix, synth.sample_rate, outputs=outputs)
-        for name, audio in stems.items():
-            _save(stems_dir / f"{name}.wav", audio, synth.sample_rate, outputs=outputs)
-        if png is not None:
-            from ganaudio.synth.render import spectrogram_figure
-
-            with outputs.path(png) as tmp:
-                spectrogram_figure(mix, synth.sample_rate, title=input_path.name).savefig(tmp, dpi=100,
-                                                                                        bbox_inches="tight")
+    # mix, stems and picture are streamed into their files and renamed into place together, or none of them
+    frames, stems = synth.render_to(input_path, output, stems_dir=stems_dir, png=png,
+                                    timbres=_render_timbres(synth, timbres), seconds_per_timbre=seconds_per_timbre,
+                                    method=method, release=release, progress=True)
     extra = (f", {len(stems)} stems in {stems_dir}/" if stems else "") + (f", picture {png}" if png else "")
-    click.echo(f"{output}: {len(mix) / synth.sample_rate:.1f} s at {synth.sample_rate} Hz{extra}")
+    click.echo(f"{output}: {frames / synth.sample_rate:.1f} s at {synth.sample_rate} Hz{extra}")

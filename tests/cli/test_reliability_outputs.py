@@ -101,12 +101,13 @@ def test_audio_writer_failing_mid_file_keeps_the_older_file(tmp_path, monkeypatc
     out = tmp_path / "out.wav"
     before = old_file(out)
 
-    def half_written(file, *args, **kwargs):
-        with open(file, "wb") as handle:
-            handle.write(b"RIFF half")
+    real_write = sf.SoundFile.write
+
+    def half_written(self, data):  # audio is streamed block by block: the disk fills after a first block
+        real_write(self, data[:10])
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(sf, "write", half_written)
+    monkeypatch.setattr(sf.SoundFile, "write", half_written)
     result = run("resynth", WAV, "-o", out, "--repr", "stft", "--iters", 1)
     assert_one_error(result, f"cannot write {out} (No space left on device)")
     assert out.read_bytes() == before
@@ -146,12 +147,12 @@ def test_disk_too_small_for_the_estimate_is_refused_up_front(args, needs, tmp_pa
 
 
 def test_stray_os_error_is_one_line_and_debug_shows_it(tmp_path, monkeypatch):
-    import ganaudio.io
+    import ganaudio.audio_stream
 
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", "locked.wav")
 
-    monkeypatch.setattr(ganaudio.io, "load_audio", denied)
+    monkeypatch.setattr(ganaudio.audio_stream, "audio_blocks", denied)  # analyze reads its input block by block
     result = run("analyze", WAV, "-o", tmp_path / "x.png")
     assert_one_error(result, "locked.wav: Permission denied")
     result = run("--debug", "analyze", WAV, "-o", tmp_path / "x.png")

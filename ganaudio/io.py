@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import struct
+import re
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -75,69 +75,39 @@ def check_waveform(y: np.ndarray, *, name: str = "audio") -> np.ndarray:
 #: A cut WAV holding less than this share of the audio its header declares is refused, not read.
 MIN_TRUNCATED_FRACTION = 0.1
 
-_RIFF_SIZE_UNKNOWN = (0, 0xFFFFFFFF)  # streaming writers leave the size 0 or all ones (RF64 keeps it in ds64)
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF, 0xFFFFFFFE)  # streaming writers leave the data size unset
+# libsndfile's log line for a cut data chunk: "data : <declared> (should be <present>)"
+_DATA_CUT = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
 
-def wav_data_sizes(path: str | os.PathLike) -> tuple[int, int] | None:
-    """``(declared, present)`` bytes of a RIFF/WAVE file's data chunk; None when not a plain RIFF WAV.
+def wav_data_sizes(info) -> tuple[int, int] | None:
+    """``(declared, present)`` bytes of a cut WAV data chunk, from libsndfile's header log; None when whole.
 
-    Walks the chunk list as the RIFF spec lays it out (Microsoft/IBM, *Multimedia
-    Programming Interface and Data Specifications 1.0*, 1991, "RIFF File Format"
-    and "WAVE Form"): ``"RIFF"``, a 32-bit little-endian size, ``"WAVE"``, then
-    chunks of a 4-byte id, a 32-bit size and the body padded to an even length,
-    until ``"data"``. Files whose sizes are unknown (0 or 0xFFFFFFFF, left so by
-    streaming writers) and RF64/BW64 files return None: libsndfile judges those.
-
-    Raises
-    ------
-    AudioFileError
-        If the file ends inside its header: before the ``fmt `` and ``data``
-        chunk headers are complete.
+    ``info`` is :func:`audio_info`'s result (or a path). libsndfile reads the
+    frames that are there and logs ``data : <declared> (should be <present>)``
+    when the file ends before the data its header declares. Sizes a streaming
+    writer leaves unset (0, 0xFFFFFFFF) are not a cut.
 
     Examples
     --------
-    >>> wav_data_sizes("samples/trumpet_c4.wav")
-    (64000, 64000)
+    >>> wav_data_sizes(audio_info("samples/trumpet_c4.wav")) is None
+    True
     """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-                if head[:4] == b"RIFF" and len(head) < 12:
-                    raise AudioFileError(f"{path}: cannot read audio (WAV file cut inside its header: {size} bytes)")
-                return None
-            pos, seen_fmt = 12, False
-            while True:
-                fh.seek(pos)
-                chunk = fh.read(8)
-                if len(chunk) < 8:
-                    raise AudioFileError(f"{path}: cannot read audio (WAV file cut inside its header: {size} bytes, "
-                                         f"{'no data chunk' if seen_fmt else 'no fmt chunk'})")
-                cid, length = struct.unpack("<4sI", chunk)
-                if cid == b"data":
-                    if not seen_fmt:
-                        raise AudioFileError(f"{path}: cannot read audio (WAV data chunk comes before its fmt chunk)")
-                    if length in _RIFF_SIZE_UNKNOWN:
-                        return None
-                    return length, max(0, size - pos - 8)
-                if cid == b"fmt ":
-                    if pos + 8 + length > size:
-                        raise AudioFileError(f"{path}: cannot read audio (WAV file cut inside its header: {size} "
-                                             "bytes, inside the fmt chunk)")
-                    seen_fmt = True
-                pos += 8 + length + (length & 1)
-    except OSError as exc:
-        if isinstance(exc, AudioFileError):
-            raise
-        raise AudioFileError(f"{path}: cannot read audio ({_short(exc)})") from None
+    if isinstance(info, str | os.PathLike):
+        info = audio_info(info)
+    match = _DATA_CUT.search(getattr(info, "extra_info", "") or "")
+    if not match:
+        return None
+    declared, present = int(match.group(1)), int(match.group(2))
+    if declared in _UNKNOWN_SIZES or present >= declared:
+        return None
+    return declared, present
 
 
 def _check_truncation(path: Path, info) -> None:
-    """Refuse a WAV cut inside its header or holding under 10% of its data; warn when its data is cut."""
-    sizes = wav_data_sizes(path)
-    if sizes is None or sizes[1] >= sizes[0]:
+    """Refuse a WAV holding under 10% of the data its header declares; warn when its data is cut."""
+    sizes = wav_data_sizes(info)
+    if sizes is None:
         return
     declared, present = sizes
     share = present / declared
@@ -152,18 +122,43 @@ def _check_truncation(path: Path, info) -> None:
                 "%.2f s present", path, present, declared, missing, info.duration)
 
 
+def _header_cut(path: Path) -> str | None:
+    """How a RIFF file is cut inside its header ('40 of the 64044 bytes it declares'), or None.
+
+    The RIFF form starts with "RIFF", a 32-bit little-endian size of what follows, and "WAVE"
+    (Microsoft/IBM, *Multimedia Programming Interface and Data Specifications 1.0*, 1991).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if head[:4] != b"RIFF":
+        return None
+    if len(head) < 8:
+        return f"{size} bytes"
+    declared = int.from_bytes(head[4:8], "little") + 8
+    if declared in (8, 0xFFFFFFFF + 8) or size >= declared:
+        return None
+    return f"{size} of the {declared} bytes it declares"
+
+
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Return libsndfile's info (sample rate, channels, frames) for ``path``.
 
-    A WAV cut inside its header raises AudioFileError (libsndfile would report 0 s).
+    A WAV cut inside its header raises AudioFileError saying so.
     """
     path = Path(path)
     if not path.is_file():
         raise AudioFileError(f"{path}: no such audio file")
-    wav_data_sizes(path)
     try:
         return sf.info(str(path))
     except Exception as exc:  # libsndfile raises several types
+        cut = _header_cut(path)
+        if cut is not None:
+            raise AudioFileError(f"{path}: cannot read audio: WAV file cut inside its header ({cut}; libsndfile: "
+                                 f"{_short(exc)})") from None
         raise AudioFileError(f"{path}: cannot read audio ({_short(exc)})") from None
 
 

@@ -9,7 +9,14 @@ import click
 from ganaudio.cli import main
 from ganaudio.cli.common import SEED, device_option, resolve_device
 from ganaudio.errors import ParameterError
-from ganaudio.limits import MAX_INTERPOLATE_STEPS, MAX_NOTE_SECONDS, MAX_TIMBRES, check_count, check_seconds
+from ganaudio.limits import (
+    ESTIMATE_SAMPLE_RATE,
+    MAX_INTERPOLATE_STEPS,
+    MAX_NOTE_SECONDS,
+    MAX_TIMBRES,
+    check_count,
+    check_seconds,
+)
 
 model_option = click.option("--model", default=None, metavar="NAME|DIR",
                             help="Bundled model name or checkpoint folder [default: the bundled gansynth_tiny].")
@@ -31,8 +38,8 @@ def _check_output(path: Path, *, suffixes: tuple[str, ...], what: str = "output"
     return check_output(path, estimated_bytes=estimated_bytes)
 
 
-def _check_folder(folder: Path, *, what: str) -> Path:
-    """Make ``folder`` if needed and check a file can be created in it (OutputError otherwise)."""
+def _check_folder(folder: Path) -> Path:
+    """Check a file can be created in ``folder``, existing or to be made (OutputError otherwise)."""
     from ganaudio.outputs import check_output_folder
 
     return check_output_folder(folder)
@@ -58,9 +65,12 @@ def _timbre(synth, spec: str, *, option: str):
 AUDIO = (".wav", ".flac", ".ogg")
 
 
-def _wav_bytes(seconds: float | None, sample_rate: int = 48000) -> int:
-    """Bytes of a float32 WAV of ``seconds`` (None: a few seconds) at up to ``sample_rate``: the space check's figure."""
-    return int((4.0 if seconds is None else seconds + 1.0) * sample_rate * 4)
+def _wav_bytes(seconds: float | None) -> int:
+    """Bytes of a float32 WAV of ``seconds`` plus a release (None: a few seconds): the space check's figure.
+
+    The model, and so its sample rate, is not loaded yet: the figure takes the highest rate a model may have.
+    """
+    return int((4.0 if seconds is None else seconds + 1.0) * ESTIMATE_SAMPLE_RATE * 4)
 
 
 @main.command("generate")
@@ -153,7 +163,7 @@ def timbres_cmd(count, start_seed, pitch, output, model, device) -> None:
                 way_past=f"draw more in another run with --start-seed {start_seed + MAX_TIMBRES}")
     if output.exists() and not output.is_dir():
         raise ParameterError(f"-o {str(output)!r} is a file, expected a folder")
-    _check_folder(output, what="-o")
+    _check_folder(output)
     synth = _load(model, device)
     seeds = list(range(start_seed, start_seed + count))
     bank = [synth.random_timbre(s) for s in seeds]
@@ -220,7 +230,7 @@ def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release,
     if stems_dir is not None:
         if stems_dir.exists() and not stems_dir.is_dir():
             raise ParameterError(f"--stems {str(stems_dir)!r} is a file, expected a folder")
-        _check_folder(stems_dir, what="--stems")
+        _check_folder(stems_dir)
     synth = _load(model, device)
     # mix, stems and picture are streamed into their files and renamed into place together, or none of them
     frames, stems = synth.render_to(input_path, output, stems_dir=stems_dir, png=png,

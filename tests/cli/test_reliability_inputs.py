@@ -61,7 +61,8 @@ def test_wav_cut_inside_its_header_or_nearly_empty_is_refused(tmp_path):
     data = WAV.read_bytes()
     out = tmp_path / "picture.png"
     before = old_file(out)
-    for size, needle in [(40, "cut inside its header"), (200, "only 156 (0.2%) are there")]:
+    for size, needle in [(40, "cut inside its header (40 of the 64044 bytes it declares"),
+                         (44, "only 0 (0.0%) are there"), (200, "only 156 (0.2%) are there")]:
         cut = tmp_path / f"cut{size}.wav"
         cut.write_bytes(data[:size])
         assert_one_error(run("analyze", cut, "-o", out), str(cut), needle)

@@ -25,6 +25,7 @@ def step_time(preset_name: str, *, device: str = "cpu", steps: int = 5, warmup: 
     from ganaudio.models.gansynth import Discriminator, Generator
     from ganaudio.presets import load_preset
     from ganaudio.train.engine import GANTrainer
+    from ganaudio.train.gansynth import ConditionalGANLoss
 
     p = load_preset(preset_name)
     torch.manual_seed(0)
@@ -33,10 +34,11 @@ def step_time(preset_name: str, *, device: str = "cpu", steps: int = 5, warmup: 
     data = torch.rand(n, 2, p.n_mels, p.n_frames) * 2 - 1
     labels = torch.randint(0, p.n_pitches, (n,))
     with tempfile.TemporaryDirectory() as tmp:
-        tr = GANTrainer(G, D, batch_fn=lambda idx: (data[idx], labels[idx]), n_examples=n, out_dir=tmp,
-                        batch_size=p.batch_size, g_lr=p.g_lr, d_lr=p.d_lr, betas=(p.beta1, p.beta2), loss=p.loss,
-                        gp_weight=p.gp_weight, r1_weight=p.r1_weight, r1_every=p.r1_every,
-                        drift_weight=p.drift_weight, aux_weight=p.aux_weight, aux_fake_in_d=p.aux_fake_in_d,
+        objective = ConditionalGANLoss(loss=p.loss, gp_weight=p.gp_weight, r1_weight=p.r1_weight,
+                                       r1_every=p.r1_every, drift_weight=p.drift_weight, aux_weight=p.aux_weight,
+                                       aux_fake_in_d=p.aux_fake_in_d)
+        tr = GANTrainer(G, D, objective=objective, batch_fn=lambda idx, gen: (data[idx], labels[idx]), n_examples=n,
+                        out_dir=tmp, batch_size=p.batch_size, g_lr=p.g_lr, d_lr=p.d_lr, betas=(p.beta1, p.beta2),
                         ema_decay=p.ema_decay, mixed_precision=p.mixed_precision, device=device,
                         progress=False, tensorboard=False)
         sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)

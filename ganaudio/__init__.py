@@ -13,16 +13,16 @@ Examples
 >>> y_hat = rep.decode(spec, length=len(y))      # (time,)
 """
 
-__version__ = "0.1.0"  # first, so submodules may import it
-
 import importlib
 
+from ganaudio._version import __version__
 from ganaudio.errors import (
     AudioFileError,
     CheckpointError,
     DataError,
     GanAudioError,
     MidiFileError,
+    OutputError,
     ParameterError,
     TrainingError,
 )
@@ -39,8 +39,9 @@ _LAZY = {
     "load_composer": "ganaudio.compose", "Composer": "ganaudio.compose",
     "load_evaluator": "ganaudio.eval", "notes_report": "ganaudio.eval", "frechet_distance": "ganaudio.eval",
     "inception_score": "ganaudio.eval",
-    "GANTrainer": "ganaudio.train", "train_gansynth": "ganaudio.train", "load_gansynth": "ganaudio.train",
-    "generate_notes": "ganaudio.train",
+    "load_model": "ganaudio.loading",
+    "GANTrainer": "ganaudio.train", "train_gansynth": "ganaudio.train", "load_gansynth": "ganaudio.synth.generator",
+    "generate_notes": "ganaudio.synth.generator", "run_training": "ganaudio.train",
     "load_preset": "ganaudio.presets", "GANSynthPreset": "ganaudio.presets",
     "GANVocoder": "ganaudio.vocoders", "load_vocoder": "ganaudio.vocoders", "bundled_vocoders": "ganaudio.vocoders",
     "train_vocoder": "ganaudio.train", "load_vocoder_preset": "ganaudio.presets",
@@ -62,6 +63,7 @@ __all__ = [
     "AudioFileError",
     "MidiFileError",
     "CheckpointError",
+    "OutputError",
     "DataError",
     "TrainingError",
     "load_audio",

@@ -26,39 +26,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganaudio.errors import CheckpointError, ParameterError
+import ganaudio.loading as loading
+from ganaudio.errors import ParameterError
+from ganaudio.loading import ASSETS, bundled_models
 from ganaudio.synth import dsp
-from ganaudio.synth.render import render_notes
+from ganaudio.synth.generator import load_gansynth
+from ganaudio.synth.render import mix_notes
 from ganaudio.synth.schedule import make_schedule, read_notes
 from ganaudio.synth.timbre import Timbre, interpolate_timbres
 
-__all__ = ["BUNDLED_MODEL", "Synth", "Timbre", "bundled_models", "load", "model_path"]
+__all__ = ["ASSETS", "BUNDLED_MODEL", "Synth", "Timbre", "bundled_models", "load", "model_path"]
 
 log = logging.getLogger(__name__)
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 BUNDLED_MODEL = "gansynth_tiny"
 DECODE_METHODS = ("phase", "phase-griffinlim")
 
 
-def bundled_models() -> list[str]:
-    """Names of the model folders shipped in ganaudio/assets/."""
-    return sorted(p.name for p in ASSETS.glob("*") if (p / "config.json").is_file()) if ASSETS.is_dir() else []
-
-
 def model_path(name_or_path: str | os.PathLike | None = None) -> Path:
-    """The folder ``load`` reads: a bundled model's name, or any checkpoint folder; None is the bundled default."""
-    name = BUNDLED_MODEL if name_or_path is None else name_or_path
-    path = Path(name)
-    if path.is_dir():
-        return path
-    if isinstance(name, str) and os.sep not in name and (ASSETS / name).is_dir():
-        return ASSETS / name
-    known = ", ".join(bundled_models()) or "none installed"
-    if name_or_path is None:
-        raise CheckpointError(f"the bundled model {BUNDLED_MODEL!r} is not installed in {ASSETS}; "
-                              f"pass a checkpoint folder instead (bundled models: {known})")
-    raise CheckpointError(f"{str(name)!r} is neither a model folder nor a bundled model name (bundled: {known})")
+    """The folder ``load`` reads: a bundled model's name, a model or checkpoint folder, or a run folder's newest
+    checkpoint; None is the bundled default."""
+    return loading.resolve_model_folder(name_or_path, what="GANSynth model", default=BUNDLED_MODEL, family="gansynth")
 
 
 def load(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None, *,
@@ -85,8 +73,6 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
     >>> synth = load()                                   # bundled
     >>> synth = load("runs/tiny/checkpoints/step_00020000", device="cuda")
     """
-    from ganaudio.train.gansynth import load_gansynth
-
     path = model_path(name_or_path)
     try:
         dev = torch.device(device or "cpu")
@@ -177,7 +163,9 @@ class Synth:
         """
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
-        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+        from ganaudio.limits import reduce_seed
+
+        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(reduce_seed(int(seed))))
         return Timbre(z.numpy(), model_id=self.model_id, seed=int(seed))
 
     def timbre(self, latent) -> Timbre:
@@ -310,6 +298,13 @@ class Synth:
         long = dsp.extend_note(raw, held + release, period=period, sustain=self.sustain)
         return dsp.shape_note(long, held=held, attack=attack, release=release)
 
+    def _shaped_segment(self, raw: np.ndarray, pitch: int, held: int, release: int, *, attack: int, first: int,
+                        stop: int) -> np.ndarray:
+        """Samples ``first:stop`` of ``_shaped(raw, pitch, held, release, attack=attack)``, computed alone."""
+        period = self.sample_rate / dsp.midi_to_hz(pitch)
+        long = dsp.extend_note_segment(raw, held + release, first, stop, period=period, sustain=self.sustain)
+        return dsp.shape_segment(long, first, held=held, attack=attack, release=release)
+
     def generate(self, pitch: int, timbre: Timbre | None = None, velocity: int = 100,
                  duration: float | None = None, *, release: float = 0.1) -> np.ndarray:
         """One note: float32 ``(time,)`` at ``sample_rate``.
@@ -370,6 +365,38 @@ class Synth:
         >>> mix = synth.render("samples/bach_chorale.mid", timbres=synth.random_timbre(5))
         >>> mix, parts = synth.render("song.mid", timbres={0: synth.random_timbre(1)}, stems=True)
         """
+        notes, waves, index = self._play(midi, timbres=timbres, schedule=schedule, attack=attack, release=release,
+                                         seconds_per_timbre=seconds_per_timbre, times=times, method=method,
+                                         progress=progress)
+        return mix_notes(self, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems)
+
+    def render_to(self, midi, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
+                  png: str | os.PathLike | None = None, timbres=None, schedule=None, seconds_per_timbre: float = 6.0,
+                  times: Sequence[float] | None = None, method: str = "slerp", attack: float = 0.005,
+                  release: float = 0.1, gain: float | None = None, progress: bool = False, outputs=None
+                  ) -> tuple[int, list]:
+        """:meth:`render` straight into audio files, block by block: memory does not grow with the piece.
+
+        Writes the mix to ``output`` (.wav, .flac, .ogg), one ``<track>.wav`` per
+        MIDI track into ``stems_dir`` and the mix's spectrogram to ``png`` when
+        given; all atomically (a failure leaves none of them half-written). The
+        samples equal :meth:`render`'s; ``outputs`` (an :class:`~ganaudio.outputs.OutputSet`)
+        makes them part of a larger transaction. Returns ``(samples written, [stem paths])``.
+
+        Examples
+        --------
+        >>> synth.render_to("three_hours.mid", "three_hours.wav", stems_dir="stems/")    # doctest: +SKIP
+        """
+        from ganaudio.synth.render import write_render
+
+        notes, waves, index = self._play(midi, timbres=timbres, schedule=schedule, attack=attack, release=release,
+                                         seconds_per_timbre=seconds_per_timbre, times=times, method=method,
+                                         progress=progress)
+        return write_render(self, notes, waves, index, output, stems_dir=stems_dir, png=png, attack=attack,
+                            release=release, gain=gain, progress=progress, outputs=outputs)
+
+    def _play(self, midi, *, timbres, schedule, attack, release, seconds_per_timbre, times, method, progress):
+        """The notes of ``midi``, their distinct generated waves and each note's wave index."""
         for name, value in (("attack", attack), ("release", release)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ParameterError(f"{name} must be seconds >= 0, got {value!r}")
@@ -388,4 +415,4 @@ class Synth:
         latents = np.asarray(plan.latents(notes), dtype=np.float32)
         waves, index = self.raw_notes(latents, notes.pitch, progress=progress)
         log.info("%s: %d notes, %d generated after removing repeats", notes.label, len(notes), len(waves))
-        return render_notes(self, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems)
+        return notes, waves, index

@@ -19,8 +19,9 @@ import pretty_midi
 import torch
 
 from ganaudio.errors import CheckpointError, ParameterError
+from ganaudio.loading import build_from_config, load_weights, open_model, resolve_model_folder
 
-__all__ = ["BUNDLED_COMPOSERS", "Composer", "load_composer", "roll_to_tracks_midi"]
+__all__ = ["BUNDLED_COMPOSERS", "Composer", "load_composer", "load_musegan", "roll_to_tracks_midi"]
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class Composer:
         return next(self.generator.parameters()).device
 
     def _latents(self, n: int, seed: int) -> torch.Tensor:
-        return torch.randn(n, self.generator.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
+        from ganaudio.limits import reduce_seed
+
+        return torch.randn(n, self.generator.latent_dim, generator=torch.Generator().manual_seed(reduce_seed(seed)))
 
     @torch.no_grad()
     def phrases(self, n: int, *, seed: int = 0, monophonic=None) -> torch.Tensor:
@@ -148,21 +151,37 @@ class Composer:
                                    pitch_offset=lay["pitch_offset"], qpm=qpm)
 
 
-def _resolve(name_or_path) -> Path:
-    if name_or_path is None:
-        name_or_path = _DEFAULT
-    if str(name_or_path) in BUNDLED_COMPOSERS:
-        from importlib.resources import files
+def load_musegan(name_or_path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu",
+                 ema: bool = True):
+    """A trained MuseGAN generator: ``(generator, config)``, the generator in eval mode.
 
-        path = Path(str(files("ganaudio") / "assets" / str(name_or_path)))
-        if not (path / "config.json").is_file():
-            raise CheckpointError(f"the bundled model {name_or_path!r} is missing from this installation ({path})")
-        return path
-    path = Path(name_or_path)
-    if not path.is_dir():
-        raise CheckpointError(f"model {str(name_or_path)!r} is neither a bundled model {BUNDLED_COMPOSERS} nor a "
-                              f"model folder (model.safetensors + config.json)")
-    return path
+    ``name_or_path``: a bundled name (None: ``musegan_chorales``), a model or checkpoint folder, or a
+    run folder (its newest checkpoint). ``ema`` picks the EMA weights when the folder has them.
+
+    Raises
+    ------
+    CheckpointError
+        If the folder is not a MuseGAN model or its weights do not fit its config.
+
+    Examples
+    --------
+    >>> generator, config = load_musegan()
+    >>> config["layout"]["names"]
+    ['Soprano', 'Alto', 'Tenor', 'Bass']
+    """
+    from ganaudio.models.musegan import Generator
+
+    folder = open_model(name_or_path, family="musegan", what="MuseGAN model", default=_DEFAULT)
+    generator = build_from_config(folder, lambda c: Generator.from_config(c["generator"]))
+    layout = build_from_config(folder, lambda c: c["layout"])
+    try:
+        n_names = len(layout["names"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{folder.path}/config.json lacks or garbles {exc}") from None
+    if n_names != generator.n_tracks:
+        raise CheckpointError(f"{folder.path}: layout names {n_names} tracks, generator has {generator.n_tracks}")
+    load_weights(generator, folder, keys=("generator_ema", "generator") if ema else ("generator",))
+    return generator.to(device).eval(), folder.config
 
 
 def load_composer(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> Composer:
@@ -186,8 +205,6 @@ def load_composer(name_or_path: str | os.PathLike | None = None, device: str | t
     >>> composer = load_composer()
     >>> composer.compose(bars=8, seed=0).write("chorale.mid")
     """
-    from ganaudio.train.musegan import load_musegan
-
-    path = _resolve(name_or_path)
-    generator, config = load_musegan(path, device=device or "cpu")
-    return Composer(generator, config, path)
+    folder = resolve_model_folder(name_or_path, what="MuseGAN model", default=_DEFAULT, family="musegan")
+    generator, config = load_musegan(folder, device=device or "cpu")
+    return Composer(generator, config, folder)

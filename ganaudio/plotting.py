@@ -29,13 +29,16 @@ def _frequency_axis(rep, n_bins: int) -> tuple[np.ndarray, str]:
     return np.linspace(0, rep.sample_rate / 2, n_bins), "Hz"
 
 
-def plot_representation(spec: torch.Tensor, rep, *, title: str = "") -> Figure:
+def plot_representation(spec: torch.Tensor, rep, *, title: str = "", frame_step: int = 1) -> Figure:
     """A figure with one panel per channel, time in seconds, frequency in Hz and a colour bar.
 
     Parameters
     ----------
     spec : torch.Tensor, shape ``(channels, freq, frames)``
     rep : a representation (gives sample rate, hop and the frequency scale)
+    frame_step : int
+        Frames of ``rep`` per column of ``spec`` (a long recording's frames pooled
+        by :class:`ganaudio.representations.streaming.FramePooler`).
 
     Examples
     --------
@@ -47,7 +50,7 @@ def plot_representation(spec: torch.Tensor, rep, *, title: str = "") -> Figure:
         raise ValueError(f"expected (channels, freq, frames), got {arr.shape}")
     channels, n_bins, frames = arr.shape
     freqs, unit = _frequency_axis(rep, n_bins)
-    times = np.arange(frames) * rep.hop_length / rep.sample_rate
+    times = np.arange(frames) * rep.hop_length * frame_step / rep.sample_rate
     figure = Figure(figsize=(8, 3 * channels), layout="constrained")
     labels = CHANNEL_LABELS.get(rep.name, ("channel 0", "channel 1"))
     for c in range(channels):

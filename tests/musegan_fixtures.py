@@ -51,11 +51,12 @@ def phrase_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, phrase_folder) -> Path:
     """A model folder exported from a 2-step run on :func:`phrase_folder`."""
-    from ganaudio.presets.musegan import load_musegan_preset
+    from ganaudio.presets import load_preset
     from ganaudio.train.checkpoint import latest_checkpoint
-    from ganaudio.train.musegan import export_musegan, train_musegan
+    from ganaudio.train.musegan import export_musegan
+    from ganaudio.train.run import run_training
 
     run = tmp_path_factory.mktemp("musegan_run")
-    train_musegan(phrase_folder, run, load_musegan_preset("tiny", overrides=TINY), steps=2, progress=False,
+    run_training(load_preset("tiny", family="musegan", overrides=TINY), phrase_folder, run, steps=2, progress=False,
                   tensorboard=False)
     return export_musegan(latest_checkpoint(run / "checkpoints"), run / "model")

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ganaudio.errors import CheckpointError, DataError, ParameterError
 from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators, ResnetGenerator
-from ganaudio.presets.cyclegan import CYCLEGAN_PRESETS, load_cyclegan_preset
+from ganaudio.presets import CYCLEGAN_PRESETS, load_preset
 from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint
 from ganaudio.train.cyclegan import build_cyclegan_trainer, export_cyclegan
 from ganaudio.transfer import CycleGANTransfer, load_cyclegan
@@ -62,7 +62,7 @@ def run(domains, tmp_path_factory):
 
 
 def _preset(**extra):
-    return load_cyclegan_preset("tiny", overrides=TINY | extra)
+    return load_preset("tiny", family="cyclegan", overrides=TINY | extra)
 
 
 # ---------------------------------------------------------------------------- models
@@ -120,15 +120,15 @@ def test_presets():
     assert (tiny.cycle_weight, tiny.identity_weight, tiny.loss) == (10.0, 5.0, "lsgan")
     n = sum(p.numel() for p in CycleGANGenerators(**tiny.generator_kwargs()).a2b.parameters())
     assert 300_000 < n < 1_000_000
-    assert load_cyclegan_preset(overrides={"domain_names": ["piano", "violin"]}).domain_names == ("piano", "violin")
+    assert load_preset(family="cyclegan", overrides={"domain_names": ["piano", "violin"]}).domain_names == ("piano", "violin")
     with pytest.raises(ParameterError, match="multiple of 4"):
-        load_cyclegan_preset(overrides={"crop_frames": 66})
+        load_preset(family="cyclegan", overrides={"crop_frames": 66})
     with pytest.raises(ParameterError, match="two different names"):
-        load_cyclegan_preset(overrides={"domain_names": ["x", "x"]})
+        load_preset(family="cyclegan", overrides={"domain_names": ["x", "x"]})
     with pytest.raises(ParameterError, match="did you mean cycle_weight"):
-        load_cyclegan_preset(overrides={"cycle_weigth": 1})
+        load_preset(family="cyclegan", overrides={"cycle_weigth": 1})
     with pytest.raises(ParameterError, match="unknown CycleGAN preset"):
-        load_cyclegan_preset("huge")
+        load_preset("huge", family="cyclegan")
 
 
 # ---------------------------------------------------------------------------- training
@@ -138,7 +138,9 @@ def test_cli_two_step_run(run):
     config, states = load_checkpoint(ckpt)
     assert config["family"] == "cyclegan" and config["domain_names"] == ["sine", "square"]
     assert config["representation"]["n_mels"] == 80 and config["normalization"]["std"] > 0
-    assert config["data"]["domain_b"]["files"] == 4 and config["data"]["domain_b"]["quiet"] > 0
+    # the all-zero file is skipped as silent by the data rule (ganaudio.data.screen), counted in the summary
+    assert config["data"]["domain_b"]["files"] == 3 and config["data"]["domain_b"]["skipped"]["reasons"] == {"silent": 1}
+    assert config["data"]["domain_b"]["skipped"]["total"] == 4
     assert {"generator", "generator_ema", "discriminator"} <= set(states)
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert lines[-1]["step"] == 2 and {"d_loss", "g_adv", "cycle", "identity"} <= set(lines[-1])
@@ -199,6 +201,11 @@ def test_convert_any_length_and_directions(run):
     converted = model.convert_mel(mel, chunk_frames=32, overlap_frames=8)
     assert isinstance(converted, np.ndarray) and converted.shape == mel.shape
     np.testing.assert_allclose(converted, model.convert_mel(mel), atol=1e-4)
+    long = _tone("sine", 330.0, 16000, seconds=4.0)  # 251 frames: 4 blocks of 64, read in uneven pieces
+    pieces = model.convert_blocks([long[i:i + 3001] for i in range(0, len(long), 3001)], length=len(long),
+                                  direction="sine", block_frames=64)
+    np.testing.assert_array_equal(np.concatenate(list(pieces)), model.convert(long, direction="sine",
+                                                                              block_frames=64))
     resampled = model.convert(_tone("sine", 330.0, 22050, seconds=2.0), sample_rate=22050)
     assert abs(len(resampled) - len(y)) <= 1
     with pytest.raises(ParameterError, match="direction"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ganaudio.errors import AudioFileError, GanAudioError, ParameterError
+from ganaudio.errors import AudioFileError, GanAudioError, OutputError, ParameterError
 from ganaudio.io import atomic_path, load_audio, peak_normalize, resample, save_audio
 
 
@@ -145,7 +145,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(sf, "write", crash)
-    with pytest.raises(AudioFileError, match="disk full"):
+    with pytest.raises(OutputError, match="disk full"):  # a write failure is an OutputError (issue 17)
         save_audio(path, tone(freq=220.0), 16000)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.wav"]

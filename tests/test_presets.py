@@ -39,5 +39,5 @@ def test_bad_files(tmp_path):
         load_preset(config_file=tmp_path / "missing.yaml")
     with pytest.raises(ParameterError, match="KEY=VALUE"):
         parse_assignments(["oops"])
-    with pytest.raises(ParameterError, match="unknown preset"):
+    with pytest.raises(ParameterError, match="unknown GANSynth preset"):
         load_preset("huge")

@@ -17,7 +17,13 @@ from ganaudio.errors import ParameterError
 from ganaudio.eval.timbre import pitch_agreement
 from ganaudio.eval.transcription import midi_notes, note_agreement, transcribe
 from ganaudio.io import audio_info, load_audio, resample, save_audio
-from ganaudio.transfer.resynth import notes_to_midi, resynthesize, transcribe_long
+from ganaudio.transfer.resynth import (
+    notes_to_midi,
+    resynthesize,
+    resynthesize_file,
+    transcribe_blocks,
+    transcribe_long,
+)
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 # A violin line (FluidR3 program 40): G4 A4 B4 C5 D5 B4, 0.45 s each with 0.05 s gaps.
@@ -82,6 +88,20 @@ def test_long_input_is_transcribed_in_chunks(violin):
     assert [n.pitch for n in chunked] == [n.pitch for n in whole] == MELODY
     for a, b in zip(whole, chunked):
         assert abs(a.start - b.start) < 0.05 and abs(a.end - b.end) < 0.05
+    blocks = [y[i:i + 2345] for i in range(0, len(y), 2345)]  # read block by block: the same notes
+    assert transcribe_blocks(blocks, sample_rate=sr, total=len(y), chunk_seconds=0.8, context_seconds=0.6) == chunked
+
+
+def test_resynthesize_file_streams_to_the_same_audio(violin, synth, tmp_path):
+    y, sr = load_audio(violin)
+    whole = resynthesize(y, sample_rate=sr, timbre=3, synth=synth)
+    notes = resynthesize_file(violin, tmp_path / "out.wav", timbre=3, synth=synth, midi_out=tmp_path / "out.mid")
+    assert notes == whole.notes
+    streamed, out_sr = load_audio(tmp_path / "out.wav")
+    assert out_sr == synth.sample_rate
+    np.testing.assert_allclose(streamed, whole.audio, atol=1e-6)
+    assert [n.pitch for n in midi_notes(tmp_path / "out.mid")] == MELODY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mid", "out.wav"]  # no temporary file left
 
 
 def test_resynth_bad_input(synth, tmp_path):
@@ -157,15 +177,15 @@ def test_cli_bad_timbre_and_output(violin, tmp_path):
 def cyclegan_run(tmp_path_factory) -> Path:
     """A CycleGAN trained for 2 steps (sine tones <-> square waves) through its training API."""
     pytest.importorskip("ganaudio.transfer.cyclegan")
-    from ganaudio.presets.cyclegan import load_cyclegan_preset
-    from ganaudio.train.cyclegan import train_cyclegan
+    from ganaudio.presets import load_preset
+    from ganaudio.train.run import run_training
     from tests.test_cyclegan import TINY, _tone
 
     root = tmp_path_factory.mktemp("cyclegan")
     for kind in ("sine", "square"):
         for i, freq in enumerate((220.0, 330.0)):
             save_audio(root / kind / f"{i}.wav", _tone(kind, freq, 16000), 16000)
-    train_cyclegan(root / "sine", root / "square", root / "run", load_cyclegan_preset("tiny", overrides=TINY),
+    run_training(load_preset("tiny", family="cyclegan", overrides=TINY), (root / "sine", root / "square"), root / "run",
                    steps=2, progress=False, tensorboard=False)
     return root / "run"
 

@@ -15,18 +15,45 @@ import click
 from ganaudio import __version__
 from ganaudio.errors import GanAudioError
 
+# A library error's remedy (ganaudio.errors.GanAudioError.remedy) as this command line's flags.
+REMEDY_HINTS = {
+    "resume-or-new-folder": "pass --resume to continue that run, or choose a new --out folder",
+    "same-settings": "use the run's --preset and --set settings, or a new --out folder",
+    "new-folder": "use a new --out folder",
+    "mel-representation": "use --repr mel, or --vocoder griffinlim",
+}
+
 
 class GanAudioGroup(click.Group):
-    """A click group that turns ganaudio errors into one line and exit code 2."""
+    """A click group that turns ganaudio errors into one line and exit code 2.
+
+    A stray ``OSError`` or ``MemoryError`` that no command turned into a ganaudio
+    error gets the same treatment as a last safety net (the writers and readers
+    are meant to raise ganaudio errors themselves); ``--debug`` shows the traceback.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except GanAudioError as exc:
+        except (GanAudioError, OSError, MemoryError) as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            hint = REMEDY_HINTS.get(getattr(exc, "remedy", None))
+            click.echo(f"Error: {_one_line(exc)}" + (f" ({hint})" if hint else ""), err=True)
             sys.exit(2)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line; an OSError names its file and reason, a MemoryError says so."""
+    if isinstance(exc, GanAudioError):
+        text = str(exc)
+    elif isinstance(exc, MemoryError):
+        text = f"out of memory ({exc})" if str(exc) else "out of memory; try a shorter input or a smaller setting"
+    elif exc.filename is not None and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split("\n")).strip()
 
 
 @click.group(cls=GanAudioGroup, context_settings={"help_option_names": ["-h", "--help"]})

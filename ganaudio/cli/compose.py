@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import resolve_device
-from ganaudio.errors import MidiFileError, ParameterError
+from ganaudio.cli.common import SEED, resolve_device
+from ganaudio.errors import ParameterError
+from ganaudio.limits import MAX_COMPOSE_BARS, check_count
 
 __all__ = ["compose_cmd"]
 
@@ -18,18 +19,12 @@ _AUDIO = (".wav", ".flac", ".ogg")
 
 
 def _check_output(path: Path, *, suffixes: tuple[str, ...], option: str) -> None:
-    """Refuse a wrong suffix, a folder, or a place that cannot be written, before any work is done."""
-    import os
+    """Refuse a wrong suffix (ParameterError) or a place that cannot be written (OutputError), before any work."""
+    from ganaudio.outputs import check_output
 
     if path.suffix.lower() not in suffixes:
         raise ParameterError(f"{option} {str(path)!r}: expected a {'/'.join(suffixes)} file")
-    if path.is_dir():
-        raise ParameterError(f"{option} {str(path)!r} is a folder, expected a file")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ParameterError(f"{option} {str(path)!r}: {parent} is not a writable folder")
+    check_output(path)
 
 
 def _track_timbres(synth, spec: str | None, n_tracks: int) -> list:
@@ -46,8 +41,8 @@ def _track_timbres(synth, spec: str | None, n_tracks: int) -> list:
     return [timbres[k % len(timbres)] for k in range(n_tracks)]
 
 
-def render_tracks(midi, *, timbres: str | None, synth_model: str | None, device: str):
-    """Play ``midi`` with the GANSynth synth, one timbre per track: ``(mono float32 audio, sample rate)``."""
+def render_tracks(midi, output: Path, *, timbres: str | None, synth_model: str | None, device: str, outputs=None):
+    """Play ``midi`` with the GANSynth synth, one timbre per track, streamed into ``output``: ``(samples, rate)``."""
     try:
         from ganaudio.api import load
     except ImportError:
@@ -58,15 +53,16 @@ def render_tracks(midi, *, timbres: str | None, synth_model: str | None, device:
     playable = copy.deepcopy(midi)  # program k names track k, so each track gets its own timbre
     for k, inst in enumerate(playable.instruments):
         inst.program = k
-    audio = synth.render(playable, timbres=dict(enumerate(per_track)), progress=True)
-    return audio, synth.sample_rate
+    samples, _ = synth.render_to(playable, output, timbres=dict(enumerate(per_track)), progress=True,
+                                 outputs=outputs)
+    return samples, synth.sample_rate
 
 
 @main.command("compose")
 @click.option("--model", default=None, metavar="NAME|DIR",
               help="Bundled MuseGAN name or model/checkpoint folder [default: musegan_chorales].")
-@click.option("--bars", type=int, default=8, show_default=True, help="Length in 4/4 bars (>= 1).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same piece.")
+@click.option("--bars", type=int, default=8, show_default=True, help=f"Length in 4/4 bars (1 to {MAX_COMPOSE_BARS}).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same piece (any whole number).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="MIDI file to write.")
 @click.option("--qpm", type=float, default=None, help="Tempo in quarter notes per minute [default: the model's].")
 @click.option("--render", "render_path", type=click.Path(path_type=Path), default=None,
@@ -89,10 +85,10 @@ def compose_cmd(model, bars, seed, output, qpm, render_path, timbres, synth_mode
       ganaudio compose --model runs/musegan/checkpoints/step_00004000 --bars 4 -o sample.mid
     """
     from ganaudio.compose import load_composer
-    from ganaudio.io import atomic_path
+    from ganaudio.outputs import OutputSet
 
-    if bars < 1:
-        raise ParameterError(f"--bars must be >= 1, got {bars}")
+    check_count(bars, name="--bars", limit=MAX_COMPOSE_BARS,
+                way_past="compose a long piece in parts (different seeds) and join the MIDI files")
     _check_output(output, suffixes=_MIDI, option="-o/--output")
     if render_path is not None:
         _check_output(render_path, suffixes=_AUDIO, option="--render")
@@ -100,19 +96,15 @@ def compose_cmd(model, bars, seed, output, qpm, render_path, timbres, synth_mode
         raise ParameterError("--timbres and --synth-model apply to --render only")
     composer = load_composer(model, device=resolve_device(device))
     midi = composer.compose(bars, seed, qpm=qpm)
-    audio = None
-    if render_path is not None:
-        audio, rate = render_tracks(midi, timbres=timbres, synth_model=synth_model, device=device)
-    try:
-        with atomic_path(output) as tmp:
+    samples = None
+    with OutputSet() as outputs:  # the MIDI and its render are renamed into place together, or neither
+        with outputs.path(output) as tmp:
             midi.write(str(tmp))
-    except OSError as exc:
-        raise MidiFileError(f"{output}: cannot write ({exc.strerror or exc})") from None
+        if render_path is not None:
+            samples, rate = render_tracks(midi, render_path, timbres=timbres, synth_model=synth_model,
+                                          device=device, outputs=outputs)
     notes = sum(len(i.notes) for i in midi.instruments)
     click.echo(f"{output}: {bars} bars, {notes} notes in {len(midi.instruments)} tracks "
                f"({', '.join(i.name for i in midi.instruments)}), seed {seed}")
-    if audio is not None:
-        from ganaudio.io import save_audio
-
-        save_audio(render_path, audio, rate)
-        click.echo(f"{render_path}: {len(audio) / rate:.1f} s at {rate} Hz")
+    if samples is not None:
+        click.echo(f"{render_path}: {samples / rate:.1f} s at {rate} Hz")

@@ -40,27 +40,50 @@ def _files(path: Path, label: str) -> list[Path]:
     return found
 
 
-def _load_set(paths: list[Path], *, label: str, steps_per_beat: int | None, grouping: str):
-    """Rolls ``(tracks, time, 128)`` (pitch 0 in column 0), track names, drum flags and steps per beat of a set."""
+def _read_roll(path: Path, *, resolution: int | None, grouping: str):
+    """``(roll (tracks, time, pitch), RollMeta)`` of one file; UnusableFileError if unreadable, NaN or silent."""
     import numpy as np
 
     from ganaudio.cli.midi import load_roll
+    from ganaudio.errors import UnusableFileError
     from ganaudio.functional.pianoroll import midi_to_roll
 
+    if path.suffix.lower() in MIDI_SUFFIXES:
+        roll, meta = midi_to_roll(path, resolution=24 if resolution is None else resolution, grouping=grouping)
+        roll = roll.numpy()
+    else:
+        try:
+            roll, meta = load_roll(path)
+        except ParameterError as exc:
+            raise UnusableFileError(path, "unreadable", str(exc).removeprefix(f"{path}: ")) from None
+        if not np.issubdtype(roll.dtype, np.number) or roll.dtype == np.bool_:
+            roll = roll.astype(np.float32)
+        if not np.all(np.isfinite(roll)):
+            raise UnusableFileError(path, "NaN", "the roll holds NaN or inf cells")
+    if not np.any(roll):
+        raise UnusableFileError(path, "silent", "no note in the roll")
+    return roll, meta
+
+
+def _load_set(paths: list[Path], *, label: str, steps_per_beat: int | None, grouping: str):
+    """Rolls ``(tracks, time, 128)`` (pitch 0 in column 0), track names, drum flags, steps per beat of a set,
+    and the :class:`~ganaudio.data.screen.SkipReport` of its files left out (unreadable, NaN, silent)."""
+    import numpy as np
+
+    from ganaudio.data.screen import SkipReport
+
     rolls, names, drums, resolution = [], None, None, steps_per_beat
+    report, grid = SkipReport(), [steps_per_beat]  # MIDI files are read on the grid the set has so far
     with click.progressbar(paths, label=f"Reading --{label}", file=sys.stderr) as bar:
-        for path in bar:
-            if path.suffix.lower() in MIDI_SUFFIXES:
-                roll, meta = midi_to_roll(path, resolution=24 if resolution is None else resolution, grouping=grouping)
-                roll = roll.numpy()
-            else:
-                roll, meta = load_roll(path)
+        for path, (roll, meta) in report.each(bar, read=lambda p: _read_roll(p, resolution=grid[0],
+                                                                             grouping=grouping)):
+            if path.suffix.lower() not in MIDI_SUFFIXES:
                 if meta.resolution is None:
                     raise ParameterError(f"{path}: roll is on a grid of {meta.fs:g} frames per second; the metrics "
                                          "need steps per beat (write it with midi2roll --resolution)")
                 if resolution is not None and meta.resolution != resolution:
                     raise ParameterError(f"{path}: roll has {meta.resolution} steps per beat, the set uses {resolution}")
-            resolution = meta.resolution
+            resolution = grid[0] = meta.resolution
             if names is None:
                 names, drums = list(meta.names), list(meta.is_drum)
             elif list(meta.names) != names or list(meta.is_drum) != drums:
@@ -69,7 +92,9 @@ def _load_set(paths: list[Path], *, label: str, steps_per_beat: int | None, grou
             full = np.zeros(roll.shape[:2] + (128,), np.float32)
             full[..., meta.pitch_offset:meta.pitch_offset + roll.shape[2]] = roll
             rolls.append(full)
-    return rolls, names, drums, resolution
+    report.log_summary(f"--{label}")
+    report.require_some(f"--{label} {paths[0].parent if len(paths) > 1 else paths[0]}")
+    return rolls, names, drums, resolution, report
 
 
 def _whole_bars(roll, steps_per_bar: int):
@@ -102,24 +127,33 @@ def rolls_cmd(real_path, fake_path, steps_per_beat, beats_per_bar, grouping, thr
     pattern (DP), polyphony, pitch range, and tonal distance (TD) between
     tracks; printed as a markdown table, optionally written as JSON. Every
     file of a set needs the same tracks; songs are padded to whole bars.
+    Unreadable, NaN and empty files are skipped and counted.
 
     \b
     Examples:
       ganaudio evaluate rolls --real samples/bach_chorale.mid --fake out/generated/ -o out/rolls.json
       ganaudio evaluate rolls --real data/rolls --fake out/rolls --threshold 0.5 --grouping program_family
     """
+    from ganaudio.data.screen import skip_lines
     from ganaudio.eval.rolls import metrics_table, roll_metrics
     from ganaudio.io import atomic_path
+    from ganaudio.outputs import check_output
 
+    if output is not None:
+        check_output(output)
     reports = {}
     for label, path in (("real", real_path), ("fake", fake_path)):
-        rolls, names, drums, resolution = _load_set(_files(path, label), label=label, steps_per_beat=steps_per_beat,
-                                              grouping=grouping)
+        rolls, names, drums, resolution, skipped = _load_set(_files(path, label), label=label,
+                                                             steps_per_beat=steps_per_beat, grouping=grouping)
+        for line in skip_lines({f"--{label}": skipped.to_dict()}):
+            click.echo(line, err=True)
         steps_per_bar = beats_per_bar * resolution
         report = roll_metrics([_whole_bars(r, steps_per_bar) for r in rolls], steps_per_bar=steps_per_bar,
                               steps_per_beat=resolution, pitch_offset=0, track_names=names, is_drum=drums,
                               threshold=threshold)
         reports[label] = {"path": str(path), **report}
+        if skipped.skipped:
+            reports[label]["skipped"] = skipped.to_dict()
     click.echo(metrics_table(reports["real"], reports["fake"]), nl=False)
     if output is not None:
         with atomic_path(output) as tmp:

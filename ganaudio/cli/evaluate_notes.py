@@ -55,27 +55,29 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
     import numpy as np
     import torch
 
+    from ganaudio.data.screen import skip_lines
     from ganaudio.eval.evaluator import load_evaluator
     from ganaudio.eval.notes import (
         generate_note_batch,
         load_note_batch,
         notes_report,
-        resolve_model,
         split_halves,
     )
     from ganaudio.eval.report import notes_markdown, save_notes_report
+    from ganaudio.outputs import check_output_folder
 
     if (fake_path is None) == (model is None):
         raise ParameterError("give exactly one of --fake DIR (generated notes) and --model M (generate them)")
     resolve_device(device)
+    check_output_folder(output)
     evaluator = load_evaluator(evaluator_path, device=device)
     sr, length = evaluator.sample_rate, evaluator.n_samples
     pitch_range = None
     if model is not None:
-        model = resolve_model(model)
-        from ganaudio.train.checkpoint import load_checkpoint
+        from ganaudio.loading import open_model
 
-        config, _ = load_checkpoint(model)
+        folder = open_model(model, family="gansynth", what="GANSynth model")
+        model, config = folder.path, folder.config
         g = config.get("generator", {})
         if "lowest_pitch" in g:
             pitch_range = (g["lowest_pitch"], g["lowest_pitch"] + g["n_pitches"] - 1)
@@ -88,6 +90,9 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
         fake = generate_note_batch(model, floor.pitches, seed=seed, n_samples=length, device=device)
     else:
         fake = load_note_batch(fake_path, sample_rate=sr, n_samples=length, limit=n, seed=seed, progress=True)
+    skipped = {"--real": real.skipped, "--fake": fake.skipped}
+    for line in skip_lines(skipped):
+        click.echo(line, err=True)
     click.echo(f"scoring {len(fake)} generated and {len(floor)} real notes"
                f"{'' if no_pitch_tracking else ' (pYIN pitch tracking takes a while)'}", err=True)
     report = notes_report(reference, floor, fake, evaluator=evaluator, ndb_k=ndb_k,
@@ -95,6 +100,7 @@ def notes_cmd(real_path, fake_path, model, n, output, split, evaluator_path, ndb
     report["inputs"] = {"real": str(real_path), "fake": None if fake_path is None else str(fake_path),
                         "model": None if model is None else str(model), "split": split, "seed": seed,
                         "evaluator": evaluator.config.get("metrics")}
+    report["skipped"] = {label: v for label, v in skipped.items() if v}
     if model is not None:
         from ganaudio.errors import CheckpointError
         from ganaudio.eval.discriminator import discriminator_pitch_accuracy
@@ -133,11 +139,14 @@ def render_cmd(midi_path, audio_path, onset_tolerance, include_drums, output) ->
     from ganaudio.errors import AudioFileError
     from ganaudio.eval.transcription import midi_notes, note_agreement, transcribe
     from ganaudio.io import atomic_path, load_audio
+    from ganaudio.outputs import check_output
 
     if not midi_path.is_file():
         raise ParameterError(f"{midi_path}: no such MIDI file")
     if not audio_path.is_file():
         raise AudioFileError(f"{audio_path}: no such audio file")
+    if output is not None:
+        check_output(output)
     reference = midi_notes(midi_path, include_drums=include_drums)
     if not reference:
         raise ParameterError(f"{midi_path}: the MIDI has no notes to compare against")

@@ -41,9 +41,11 @@ def midi2roll_cmd(input_path, output, resolution, fs, pitch_range, grouping, dru
 
     from ganaudio.functional.pianoroll import count_notes, midi_to_roll
     from ganaudio.io import atomic_path
+    from ganaudio.outputs import check_output
 
     if resolution is not None and fs is not None:
         raise ParameterError("give --resolution (steps per beat) or --fs (frames per second), not both")
+    check_output(output)
     roll, meta = midi_to_roll(input_path, resolution=24 if resolution is None else resolution, fs=fs,
                               pitch_range=pitch_range, grouping=grouping, binary=binary, drums=drums)
     with atomic_path(output) as tmp, open(tmp, "wb") as handle:  # a handle: np.savez would append .npz to a name
@@ -104,8 +106,10 @@ def roll2midi_cmd(input_path, output, velocity, threshold) -> None:
     """
     from ganaudio.functional.pianoroll import roll_to_midi
     from ganaudio.io import atomic_path
+    from ganaudio.outputs import check_output
 
     roll, meta = load_roll(input_path)
+    check_output(output)
     try:
         midi = roll_to_midi(roll, meta, velocity=velocity, threshold=threshold)
     except ParameterError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganaudio.cli.common import check_training_run, training_options
+from ganaudio.cli.common import check_training_run, echo_skipped, training_options
 from ganaudio.cli.train import train
 
 __all__ = ["musegan"]
@@ -27,16 +27,16 @@ def musegan(data, out, preset, config_file, assignments, steps, resume, device, 
       ganaudio train musegan --data data/chorales/phrases --out runs/musegan --preset tiny --steps 4000
       ganaudio train musegan --data data/chorales/phrases --out runs/musegan --resume
     """
-    from ganaudio.presets import parse_assignments
-    from ganaudio.presets.musegan import load_musegan_preset
-    from ganaudio.train.musegan import train_musegan
+    from ganaudio.presets import load_preset, parse_assignments
+    from ganaudio.train.run import run_training
 
-    settings = load_musegan_preset(preset, config_file=config_file, overrides=parse_assignments(assignments))
+    settings = load_preset(preset, family="musegan", config_file=config_file, overrides=parse_assignments(assignments))
     if not check_training_run(settings, show_config=show_config, steps=steps, device=device):
         return
-    metrics = train_musegan(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
+    metrics = run_training(settings, data, out, steps=steps, resume=resume, seed=seed, device=device,
                             progress=not quiet)
-    if metrics:
+    echo_skipped(metrics.get("data_skipped"))
+    if "step" in metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("d_loss", "g_loss", "gp") if k in metrics))
     click.echo(f"checkpoints in {out}/checkpoints")

@@ -13,6 +13,7 @@ import click
 from ganaudio.cli import main
 from ganaudio.cli.common import seed_option
 from ganaudio.errors import ParameterError
+from ganaudio.outputs import check_output_folder
 
 __all__ = ["parse_int_list", "prepare"]
 
@@ -95,6 +96,7 @@ def notes_cmd(soundfont, output, programs, pitches, velocities, sample_rate, dur
         fractions = tuple(float(v) for v in split_fractions.split(","))
     except ValueError:
         raise ParameterError(f"--split-fractions {split_fractions!r}: expected three numbers like 0.8,0.1,0.1") from None
+    check_output_folder(output)  # before any work: a folder that cannot be written is one clear error
     summary = render_notes(
         soundfont, output, programs=program_list,
         pitches=parse_int_list(pitches, name="--pitches", low=0, high=127),
@@ -136,6 +138,7 @@ def audio_cmd(src, output, sample_rate, segment_seconds, hop_seconds, top_db, mi
     """
     from ganaudio.data.segments import prepare_audio
 
+    check_output_folder(output)  # before any work: a folder that cannot be written is one clear error
     summary = prepare_audio(src, output, sample_rate=sample_rate, segment_seconds=segment_seconds,
                             hop_seconds=hop_seconds, top_db=top_db, min_rms=min_rms, progress=not quiet)
     failed = summary["failed"]
@@ -171,6 +174,7 @@ def render_cmd(src, output, soundfont, program, sample_rate, stereo, quiet) -> N
     """
     from ganaudio.data.segments import render_midi
 
+    check_output_folder(output)  # before any work: a folder that cannot be written is one clear error
     summary = render_midi(src, output, soundfont=soundfont, program=program, sample_rate=sample_rate,
                           mono=not stereo, progress=not quiet)
     failed = summary["failed"]

@@ -11,6 +11,7 @@ import click
 
 from ganaudio.cli.prepare import _megabytes, prepare
 from ganaudio.errors import ParameterError
+from ganaudio.outputs import check_output_folder
 
 __all__ = ["midi_cmd", "parse_shifts"]
 
@@ -85,6 +86,7 @@ def midi_cmd(src, output, music21_corpus, limit, resolution, bars, hop_bars, pit
         raise ParameterError("give a MIDI folder SRC or --music21-corpus, not both")
     if limit is not None and music21_corpus is None:
         raise ParameterError("--limit applies to --music21-corpus only")
+    check_output_folder(output)  # before any work: a folder that cannot be written is one clear error
     track_spec = None
     if tracks is not None:
         track_spec = int(tracks) if tracks.strip().isdigit() else [t.strip() for t in tracks.split(",") if t.strip()]

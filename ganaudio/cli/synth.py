@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.cli.common import SEED, device_option, resolve_device
 from ganaudio.errors import ParameterError
+from ganaudio.limits import (
+    ESTIMATE_SAMPLE_RATE,
+    MAX_INTERPOLATE_STEPS,
+    MAX_NOTE_SECONDS,
+    MAX_TIMBRES,
+    check_count,
+    check_seconds,
+)
 
 model_option = click.option("--model", default=None, metavar="NAME|DIR",
                             help="Bundled model name or checkpoint folder [default: the bundled gansynth_tiny].")
@@ -21,35 +28,28 @@ def _load(model: str | None, device: str):
     return load(model, resolve_device(device))
 
 
-def _check_output(path: Path, *, suffixes: tuple[str, ...], what: str = "output") -> Path:
-    """Fail early, before any work, if ``path`` has the wrong suffix or cannot be written."""
+def _check_output(path: Path, *, suffixes: tuple[str, ...], what: str = "output", estimated_bytes: int = 0) -> Path:
+    """Fail early, before any work, if ``path`` has the wrong suffix (ParameterError) or cannot be written
+    (OutputError: a folder, a parent that is a file, a read-only or full disk)."""
+    from ganaudio.outputs import check_output
+
     if path.suffix.lower() not in suffixes:
         raise ParameterError(f"{what} {str(path)!r} must end in one of {', '.join(suffixes)}")
-    if path.is_dir():
-        raise ParameterError(f"{what} {str(path)!r} is a folder, expected a file name")
-    _check_folder(path.parent, what=what)
-    return path
+    return check_output(path, estimated_bytes=estimated_bytes)
 
 
-def _check_folder(folder: Path, *, what: str) -> Path:
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ParameterError(f"{what}: cannot write into {str(folder)!r} ({str(existing)!r} is not a writable folder)")
-    return folder
+def _check_folder(folder: Path) -> Path:
+    """Check a file can be created in ``folder``, existing or to be made (OutputError otherwise)."""
+    from ganaudio.outputs import check_output_folder
+
+    return check_output_folder(folder)
 
 
-def _save(path: Path, audio, sample_rate: int) -> None:
-    from ganaudio.errors import AudioFileError
+def _save(path: Path, audio, sample_rate: int, *, outputs=None) -> None:
+    """Write ``audio`` atomically (or stage it in the OutputSet ``outputs``); failures are OutputError."""
     from ganaudio.io import save_audio
 
-    try:
-        save_audio(path, audio, sample_rate)
-    except OSError as exc:  # mkdir / temp file failures not already ganaudio errors
-        if isinstance(exc, AudioFileError):
-            raise
-        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    save_audio(path, audio, sample_rate, outputs=outputs)
 
 
 def _timbre(synth, spec: str, *, option: str):
@@ -65,9 +65,17 @@ def _timbre(synth, spec: str, *, option: str):
 AUDIO = (".wav", ".flac", ".ogg")
 
 
+def _wav_bytes(seconds: float | None) -> int:
+    """Bytes of a float32 WAV of ``seconds`` plus a release (None: a few seconds): the space check's figure.
+
+    The model, and so its sample rate, is not loaded yet: the figure takes the highest rate a model may have.
+    """
+    return int((4.0 if seconds is None else seconds + 1.0) * ESTIMATE_SAMPLE_RATE * 4)
+
+
 @main.command("generate")
 @click.option("--pitch", type=int, required=True, help="MIDI pitch (60 = C4), inside the model's range.")
-@click.option("--seed", type=int, default=None, help="Timbre seed [default 0].")
+@click.option("--seed", type=SEED, default=None, help="Timbre seed, any whole number [default 0].")
 @click.option("--timbre", "timbre_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Timbre file (from `ganaudio timbres`) instead of a seed.")
 @click.option("--velocity", type=click.IntRange(1, 127), default=100, show_default=True, help="MIDI velocity.")
@@ -85,7 +93,10 @@ def generate_cmd(pitch, seed, timbre_file, velocity, duration, output, model, de
     """
     if seed is not None and timbre_file is not None:
         raise ParameterError("give --seed or --timbre, not both")
-    _check_output(output, suffixes=AUDIO)
+    if duration is not None:
+        check_seconds(duration, name="--duration", limit=MAX_NOTE_SECONDS,
+                      way_past="for longer music write a MIDI file and play it with `ganaudio render`")
+    _check_output(output, suffixes=AUDIO, estimated_bytes=_wav_bytes(duration))
     synth = _load(model, device)
     timbre = synth.load_timbre(timbre_file) if timbre_file else synth.random_timbre(seed or 0)
     y = synth.generate(pitch, timbre, velocity=velocity, duration=duration)
@@ -112,7 +123,11 @@ def interpolate_cmd(pitch, start, end, steps, method, duration, output, model, d
     """
     import numpy as np
 
-    _check_output(output, suffixes=AUDIO)
+    check_count(steps, name="--steps", limit=MAX_INTERPOLATE_STEPS, low=2,
+                way_past="make several sweeps, each from the last one's --to timbre file")
+    if duration is not None:
+        check_seconds(duration, name="--duration", limit=MAX_NOTE_SECONDS)
+    _check_output(output, suffixes=AUDIO, estimated_bytes=steps * _wav_bytes(duration))
     synth = _load(model, device)
     path = synth.interpolate(_timbre(synth, start, option="--from"), _timbre(synth, end, option="--to"), steps,
                              method=method)
@@ -124,7 +139,7 @@ def interpolate_cmd(pitch, start, end, steps, method, duration, output, model, d
 
 
 @main.command("timbres")
-@click.option("--count", type=click.IntRange(1, 10_000), default=16, show_default=True, help="Timbres to draw.")
+@click.option("--count", type=int, default=16, show_default=True, help=f"Timbres to draw (1 to {MAX_TIMBRES}).")
 @click.option("--start-seed", type=click.IntRange(min=0), default=0, show_default=True, help="First seed.")
 @click.option("--pitch", type=int, default=60, show_default=True, help="Preview pitch (60 = C4).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
@@ -144,9 +159,11 @@ def timbres_cmd(count, start_seed, pitch, output, model, device) -> None:
     """
     from tqdm.auto import tqdm
 
+    check_count(count, name="--count", limit=MAX_TIMBRES,
+                way_past=f"draw more in another run with --start-seed {start_seed + MAX_TIMBRES}")
     if output.exists() and not output.is_dir():
         raise ParameterError(f"-o {str(output)!r} is a file, expected a folder")
-    _check_folder(output, what="-o")
+    _check_folder(output)
     synth = _load(model, device)
     seeds = list(range(start_seed, start_seed + count))
     bank = [synth.random_timbre(s) for s in seeds]
@@ -204,7 +221,6 @@ def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release,
       ganaudio render song.mid -o song.wav --timbres 0=3,40=bank/seed_0011.timbre.json --stems stems/
     """
     from ganaudio.errors import MidiFileError
-    from ganaudio.io import atomic_path
 
     if not input_path.is_file():
         raise MidiFileError(f"{input_path}: no such MIDI file")
@@ -214,19 +230,11 @@ def render_cmd(input_path, output, timbres, seconds_per_timbre, method, release,
     if stems_dir is not None:
         if stems_dir.exists() and not stems_dir.is_dir():
             raise ParameterError(f"--stems {str(stems_dir)!r} is a file, expected a folder")
-        _check_folder(stems_dir, what="--stems")
+        _check_folder(stems_dir)
     synth = _load(model, device)
-    result = synth.render(input_path, timbres=_render_timbres(synth, timbres), seconds_per_timbre=seconds_per_timbre,
-                          method=method, release=release, stems=stems_dir is not None, progress=True)
-    mix, stems = result if stems_dir is not None else (result, {})
-    _save(output, mix, synth.sample_rate)
-    for name, audio in stems.items():
-        _save(stems_dir / f"{name}.wav", audio, synth.sample_rate)
-    if png is not None:
-        from ganaudio.synth.render import spectrogram_figure
-
-        with atomic_path(png) as tmp:
-            spectrogram_figure(mix, synth.sample_rate, title=input_path.name).savefig(tmp, dpi=100,
-                                                                                    bbox_inches="tight")
+    # mix, stems and picture are streamed into their files and renamed into place together, or none of them
+    frames, stems = synth.render_to(input_path, output, stems_dir=stems_dir, png=png,
+                                    timbres=_render_timbres(synth, timbres), seconds_per_timbre=seconds_per_timbre,
+                                    method=method, release=release, progress=True)
     extra = (f", {len(stems)} stems in {stems_dir}/" if stems else "") + (f", picture {png}" if png else "")
-    click.echo(f"{output}: {len(mix) / synth.sample_rate:.1f} s at {synth.sample_rate} Hz{extra}")
+    click.echo(f"{output}: {frames / synth.sample_rate:.1f} s at {synth.sample_rate} Hz{extra}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import check_training_run, training_options
+from ganaudio.cli.common import check_training_run, echo_skipped, training_options
 
 
 @main.group("train")
@@ -41,16 +41,17 @@ def gansynth(data, init_from, cache_dir, out, preset, config_file, assignments, 
       ganaudio train gansynth --data data/notes --out runs/more --init-from ganaudio/assets/gansynth_tiny
     """
     from ganaudio.presets import load_preset, parse_assignments
-    from ganaudio.train.gansynth import train_gansynth
+    from ganaudio.train.run import run_training
 
     settings = load_preset(preset, config_file=config_file, overrides=parse_assignments(assignments))
     if not check_training_run(settings, show_config=show_config, steps=steps, device=device):
         return
     if resume and init_from:
         raise click.UsageError("--resume and --init-from exclude each other")
-    metrics = train_gansynth(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
-                             cache_dir=cache_dir, init_from=init_from, progress=not quiet)
-    if metrics:
+    metrics = run_training(settings, data, out, steps=steps, resume=resume, seed=seed, device=device,
+                           cache_dir=cache_dir, init_from=init_from, progress=not quiet)
+    echo_skipped(metrics.get("data_skipped"))
+    if "step" in metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("d_loss", "g_loss", "aux_acc_real", "aux_acc_fake") if k in metrics))
     click.echo(f"checkpoints in {out}/checkpoints")

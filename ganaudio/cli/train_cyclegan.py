@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganaudio.cli.common import check_training_run, training_options
+from ganaudio.cli.common import check_training_run, echo_skipped, training_options
 from ganaudio.cli.train import train
 
 __all__ = ["cyclegan"]
@@ -36,16 +36,16 @@ def cyclegan(domain_a, domain_b, out, preset, config_file, assignments, steps, r
       ganaudio train cyclegan --domain-a a/ --domain-b b/ --out runs/full --preset full --device cuda
       torchrun --nproc_per_node 4 -m ganaudio.cli train cyclegan --domain-a a/ --domain-b b/ --out runs/f --preset full --device cuda
     """
-    from ganaudio.presets import parse_assignments
-    from ganaudio.presets.cyclegan import load_cyclegan_preset
-    from ganaudio.train.cyclegan import train_cyclegan
+    from ganaudio.presets import load_preset, parse_assignments
+    from ganaudio.train.run import run_training
 
-    settings = load_cyclegan_preset(preset, config_file=config_file, overrides=parse_assignments(assignments))
+    settings = load_preset(preset, family="cyclegan", config_file=config_file, overrides=parse_assignments(assignments))
     if not check_training_run(settings, show_config=show_config, steps=steps, device=device):
         return
-    metrics = train_cyclegan(domain_a, domain_b, out, settings, steps=steps, resume=resume, seed=seed,
+    metrics = run_training(settings, (domain_a, domain_b), out, steps=steps, resume=resume, seed=seed,
                              device=device, progress=not quiet)
-    if metrics:
+    echo_skipped(metrics.get("data_skipped"))
+    if "step" in metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("d_loss", "g_adv", "cycle", "identity") if k in metrics))
     click.echo(f"checkpoints in {out}/checkpoints")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganaudio.cli.common import resolve_device
+from ganaudio.cli.common import echo_skipped, resolve_device
 from ganaudio.cli.train import train
 
 
@@ -48,6 +48,7 @@ def evaluator(data, out, epochs, minutes, batch_size, lr, resume, cache_dir, thr
         torch.set_num_threads(threads)
     metrics = train_evaluator(data, out, epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr,
                               cache_dir=cache_dir, resume=resume, seed=seed, device=device)
+    echo_skipped(metrics.get("data_skipped"))
     for split in ("valid", "test"):
         if metrics.get(split):
             m = metrics[split]

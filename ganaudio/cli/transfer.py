@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import device_option, resolve_device
+from ganaudio.cli.common import audio_bytes, device_option, resolve_device
 from ganaudio.errors import ParameterError
 
 METHODS = ("cyclegan", "resynth")
@@ -22,46 +22,52 @@ def _vocoder(spec: str, device):
     return load_vocoder(spec, device=device)
 
 
-def _silent(y) -> bool:
-    import numpy as np
-
-    return float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) <= 10 ** (SILENCE_DB / 20)
-
-
-def _cyclegan(input_path: Path, *, model: str, direction: str, vocoder: str, device):
+def _cyclegan(input_path: Path, output: Path, *, model: str, direction: str, vocoder: str, device):
+    """Convert ``input_path`` block by block into ``output``; ``(seconds, sample rate, what was done)``."""
     import numpy as np
 
     try:
-        from ganaudio.transfer.cyclegan import load_cyclegan
+        from ganaudio.transfer.cyclegan import SILENT_PEAK, load_cyclegan
     except ImportError as exc:
         raise ParameterError(f"--method cyclegan is not available in this installation ({exc})") from None
-    from ganaudio.io import load_audio
+    from ganaudio.audio_stream import audio_blocks, open_audio_writer, stream_length
 
     transfer = load_cyclegan(model, device=device)
     way = transfer.direction(direction)
-    y, sr = load_audio(input_path, sample_rate=transfer.sample_rate)
+    sr = transfer.sample_rate
+    n, _ = stream_length(input_path, sample_rate=sr)
     source, target = transfer.domains if way == "a2b" else transfer.domains[::-1]
-    if _silent(y):
-        click.echo(f"Warning: {input_path} is silent (below {SILENCE_DB:.0f} dBFS); writing silence", err=True)
-        return np.zeros_like(y), sr, f"silent input, {source} -> {target}"
-    out = transfer.convert(y, direction=way, vocoder=_vocoder(vocoder, device), progress=True)
-    return out, sr, f"CycleGAN {source} -> {target}"
+    energy = peak = 0.0
+    for block in audio_blocks(input_path, sample_rate=sr):  # a cheap first read: is the input silent?
+        energy += float(np.square(block, dtype=np.float64).sum())
+        peak = max(peak, float(np.abs(block).max()))
+    silent = float(np.sqrt(energy / max(n, 1))) <= 10 ** (SILENCE_DB / 20) or peak < SILENT_PEAK
+    with open_audio_writer(output, sr, clip=True) as out:
+        if silent:
+            click.echo(f"Warning: {input_path} is silent (below {SILENCE_DB:.0f} dBFS); writing silence", err=True)
+            for start in range(0, n, 1 << 16):
+                out.write(np.zeros(min(1 << 16, n - start), np.float32))
+            return n / sr, sr, f"silent input, {source} -> {target}"
+        for piece in transfer.convert_blocks(audio_blocks(input_path, sample_rate=sr), length=n, direction=way,
+                                             vocoder=_vocoder(vocoder, device), progress=True):
+            out.write(piece)
+    return n / sr, sr, f"CycleGAN {source} -> {target}"
 
 
-def _resynth(input_path: Path, *, synth_model: str | None, timbre: str, midi: Path | None, device):
+def _resynth(input_path: Path, output: Path, *, synth_model: str | None, timbre: str, midi: Path | None, device):
     from ganaudio.api import load
+    from ganaudio.audio_stream import stream_length
     from ganaudio.cli.synth import _timbre
-    from ganaudio.io import load_audio
-    from ganaudio.transfer.resynth import resynthesize
+    from ganaudio.transfer.resynth import resynthesize_file
 
     synth = load(synth_model, resolve_device(device))
     chosen = _timbre(synth, timbre, option="--timbre")
-    y, sr = load_audio(input_path, sample_rate=synth.sample_rate)
-    out, sr, notes = resynthesize(y, sample_rate=sr, timbre=chosen, synth=synth, midi_out=midi, progress=True)
+    n, sr = stream_length(input_path, sample_rate=synth.sample_rate)
+    notes = resynthesize_file(input_path, output, timbre=chosen, synth=synth, midi_out=midi, progress=True)
     where = f", MIDI {midi}" if midi is not None else ""
-    if not notes:  # resynthesize has logged why (silent or unpitched input)
-        return out, sr, f"no pitched notes in the input: wrote silence{where}"
-    return out, sr, f"{len(notes)} notes (monophonic transcription) played by {chosen}{where}"
+    if not notes:  # resynthesize_file has logged why (silent or unpitched input)
+        return n / sr, sr, f"no pitched notes in the input: wrote silence{where}"
+    return n / sr, sr, f"{len(notes)} notes (monophonic transcription) played by {chosen}{where}"
 
 
 @main.command("transfer")
@@ -85,8 +91,9 @@ def transfer_cmd(input_path, output, method, model, direction, vocoder, timbre, 
     """Play a recording back in another instrument's voice.
 
     Input may be stereo (mixed down) at any sample rate (resampled to the
-    model's). Silent input gives silent output of the same length with a
-    warning. The resynth method transcribes one note at a time (monophonic:
+    model's). It is read, converted and written block by block, so memory does
+    not grow with its length; progress shows on stderr. Silent input gives
+    silent output of the same length with a warning. The resynth method transcribes one note at a time (monophonic:
     polyphonic input keeps only its leading voice).
 
     \b
@@ -96,7 +103,7 @@ def transfer_cmd(input_path, output, method, model, direction, vocoder, timbre, 
       ganaudio transfer flute.wav -o gan.wav --method resynth --timbre 7 --midi flute.mid
       ganaudio transfer song.wav -o gan.wav --timbre bank/seed_0011.timbre.json
     """
-    from ganaudio.cli.synth import AUDIO, _check_output, _save
+    from ganaudio.cli.synth import AUDIO, _check_output
     from ganaudio.errors import AudioFileError
 
     method = method or ("cyclegan" if model is not None else "resynth")
@@ -112,14 +119,13 @@ def transfer_cmd(input_path, output, method, model, direction, vocoder, timbre, 
                              "(the GANSynth model is --synth)")
     if not input_path.is_file():
         raise AudioFileError(f"{input_path}: no such audio file")
-    _check_output(output, suffixes=AUDIO)
+    _check_output(output, suffixes=AUDIO, estimated_bytes=audio_bytes(input_path))
     if midi is not None:
         _check_output(midi, suffixes=(".mid", ".midi"), what="--midi")
     if method == "cyclegan":
-        audio, sr, what = _cyclegan(input_path, model=model, direction=direction, vocoder=vocoder,
-                                    device=resolve_device(device))
+        seconds, sr, what = _cyclegan(input_path, output, model=model, direction=direction, vocoder=vocoder,
+                                      device=resolve_device(device))
     else:
-        audio, sr, what = _resynth(input_path, synth_model=synth_model, timbre=timbre or "0", midi=midi,
-                                   device=device)
-    _save(output, audio, sr)
-    click.echo(f"{output}: {len(audio) / sr:.1f} s at {sr} Hz, {what}")
+        seconds, sr, what = _resynth(input_path, output, synth_model=synth_model, timbre=timbre or "0", midi=midi,
+                                     device=device)
+    click.echo(f"{output}: {seconds:.1f} s at {sr} Hz, {what}")

@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import check_training_run, device_option, resolve_device, training_options
+from ganaudio.cli.common import (
+    audio_bytes,
+    check_training_run,
+    device_option,
+    progress_blocks,
+    resolve_device,
+    training_options,
+)
 from ganaudio.cli.train import train
 from ganaudio.errors import AudioFileError, ParameterError
 
@@ -73,6 +80,9 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     IN is audio (resampled to the vocoder's rate, analysed into its mel
     settings, then vocoded: a resynthesis test) or a saved log-mel tensor
     (.npy or .safetensors, e.g. from `ganaudio analyze --repr mel --tensor`).
+    Audio is read, analysed, vocoded and written block by block (each block
+    with the vocoder's receptive field of context, so the sound equals a
+    whole-file run); the distances are averaged over blocks of about 16 s.
 
     \b
     Examples:
@@ -82,43 +92,60 @@ def vocode_cmd(input_path, output, vocoder, iters, device) -> None:
     """
     import torch
 
-    from ganaudio.io import load_audio, save_audio
+    from ganaudio.audio_stream import DEFAULT_BLOCK, audio_blocks, open_audio_writer, stream_length
+    from ganaudio.io import audio_format
     from ganaudio.losses import log_mel_l1, multi_resolution_stft_loss
+    from ganaudio.outputs import check_output
     from ganaudio.representations import from_config
+    from ganaudio.representations.streaming import context_frames, encode_blocks, rechunk, synthesize_blocks
     from ganaudio.vocoders import GriffinLimVocoder, load_vocoder
 
     dev = resolve_device(device)
     if iters < 0:
         raise ParameterError(f"--iters must be >= 0, got {iters}")
+    audio_format(output)
+    check_output(output, estimated_bytes=audio_bytes(input_path)
+                 if input_path.suffix.lower() not in TENSOR_SUFFIXES else 0)
     gan = None if vocoder == "griffinlim" else load_vocoder(vocoder, device=dev)
-    reference = None
-    if input_path.suffix.lower() in TENSOR_SUFFIXES or input_path.suffix.lower() in (".pt", ".pkl", ".pth"):
+    from_audio = not (input_path.suffix.lower() in TENSOR_SUFFIXES or input_path.suffix.lower() in (".pt", ".pkl",
+                                                                                                       ".pth"))
+    if not from_audio:
         mel, config = load_mel_tensor(input_path)
         rep = from_config(config) if config else (gan or load_vocoder()).representation
         if gan is not None:
             gan.check_representation(rep)
+        if getattr(rep, "name", None) != "mel" or mel.shape[0] != rep.n_mels:
+            raise ParameterError(f"{input_path}: expected {getattr(rep, 'n_mels', '?')} mel bands of a mel "
+                                 f"representation, got {tuple(mel.shape)} ({getattr(rep, 'name', rep)})")
+        length = rep.samples_for(mel.shape[-1])
+        frames = (mel[None, :, i:i + 4096] for i in range(0, mel.shape[-1], 4096))
     else:
         if not input_path.is_file():
             raise AudioFileError(f"{input_path}: no such file")
         rep = (gan or load_vocoder()).representation
-        y, _ = load_audio(input_path, sample_rate=rep.sample_rate)
-        reference = torch.from_numpy(y)
-        mel = rep.encode(reference)[0]
-    if getattr(rep, "name", None) != "mel" or mel.shape[0] != rep.n_mels:
-        raise ParameterError(f"{input_path}: expected {getattr(rep, 'n_mels', '?')} mel bands of a mel "
-                             f"representation, got {tuple(mel.shape)} ({getattr(rep, 'name', rep)})")
-    length = reference.shape[-1] if reference is not None else None
-    if gan is not None:
-        wave = gan.from_mel(mel.to(dev), length=length).cpu()
-    else:
-        wave = GriffinLimVocoder(n_iter=iters)(mel.unsqueeze(0).to(dev), rep, length=length).cpu()
-    save_audio(output, wave.clamp(-1, 1).numpy(), rep.sample_rate)
-    line = f"{input_path.name} -> {vocoder}: {wave.shape[-1] / rep.sample_rate:.2f} s at {rep.sample_rate} Hz"
+        length, _ = stream_length(input_path, sample_rate=rep.sample_rate)
+        blocks = progress_blocks(audio_blocks(input_path, sample_rate=rep.sample_rate), total=length,
+                                 scale=1 / rep.sample_rate, desc="vocoding", min_total=2 * DEFAULT_BLOCK)
+        frames = encode_blocks(rep, blocks)
+    voc = gan if gan is not None else GriffinLimVocoder(n_iter=iters)
+    pieces = synthesize_blocks(frames, lambda spec, length: voc(spec.to(dev), rep, length=length).cpu(),
+                               hop_length=rep.hop_length, length=length, context=context_frames(rep, voc),
+                               block_frames=max(1024, DEFAULT_BLOCK // rep.hop_length))
+    reference = rechunk(audio_blocks(input_path, sample_rate=rep.sample_rate)) if from_audio else None
+    stft_d = mel_d = 0.0
+    with open_audio_writer(output, rep.sample_rate, clip=True) as out:
+        for piece in pieces:
+            out.write(piece)
+            if reference is not None:  # distances averaged over blocks, weighted by their length
+                wave, ref = torch.from_numpy(piece), torch.from_numpy(reference(len(piece)))
+                mel_d += len(piece) * float(log_mel_l1(wave, ref, sample_rate=rep.sample_rate, n_fft=rep.n_fft,
+                                                       hop_length=rep.hop_length, n_mels=rep.n_mels, fmin=rep.fmin,
+                                                       fmax=rep.fmax))
+                stft_d += len(piece) * float(multi_resolution_stft_loss(wave, ref))
+    line = f"{input_path.name} -> {vocoder}: {out.frames / rep.sample_rate:.2f} s at {rep.sample_rate} Hz"
     if reference is not None:
-        mel_d = log_mel_l1(wave, reference, sample_rate=rep.sample_rate, n_fft=rep.n_fft,
-                           hop_length=rep.hop_length, n_mels=rep.n_mels, fmin=rep.fmin, fmax=rep.fmax)
-        line += (f"; multi-resolution STFT distance {float(multi_resolution_stft_loss(wave, reference)):.3f}, "
-                 f"mel L1 {float(mel_d):.3f}")
+        line += (f"; multi-resolution STFT distance {stft_d / max(out.frames, 1):.3f}, "
+                 f"mel L1 {mel_d / max(out.frames, 1):.3f}")
     click.echo(f"{line}; wrote {output}")
 
 
@@ -139,17 +166,19 @@ def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, devi
       ganaudio train vocoder --data data/vocoder/train --out runs/vocos16k --resume --steps 4000
       ganaudio train vocoder --data wavs --out runs/v1 --preset v1 --set sample_rate=22050 --device cuda
     """
-    from ganaudio.presets import parse_assignments
-    from ganaudio.presets.vocoder import load_vocoder_preset
-    from ganaudio.train.vocoder import train_vocoder
+    from ganaudio.presets import load_preset, parse_assignments
+    from ganaudio.train.run import run_training
 
-    settings = load_vocoder_preset(preset, config_file=config_file, overrides=parse_assignments(assignments))
+    settings = load_preset(preset, family="vocoder", config_file=config_file, overrides=parse_assignments(assignments))
     if not check_training_run(settings, show_config=show_config, steps=steps, device=device):
         return
     settings.build_generator()  # a hop / upsampling mismatch fails here, before the data is read
-    metrics = train_vocoder(data, out, settings, steps=steps, resume=resume, seed=seed, device=device,
+    metrics = run_training(settings, data, out, steps=steps, resume=resume, seed=seed, device=device,
                             progress=not quiet)
-    if metrics:
+    from ganaudio.cli.common import echo_skipped
+
+    echo_skipped(metrics.get("data_skipped"))
+    if "step" in metrics:
         click.echo(f"step {metrics.get('step')}: " + ", ".join(
             f"{k} {metrics[k]:.3f}" for k in ("mel_l1", "stft", "d_loss", "g_adv") if k in metrics))
     click.echo(f"checkpoints in {out}/checkpoints")

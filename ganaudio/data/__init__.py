@@ -13,6 +13,7 @@ from ganaudio.data.midi import prepare_midi
 from ganaudio.data.notes import SPLITS, assign_splits, note_str, render_notes
 from ganaudio.data.nsynth import NoteExample, NoteSet, load_note_examples
 from ganaudio.data.phrases import PhraseDataset
+from ganaudio.data.screen import SkipReport, read_checked_audio
 from ganaudio.data.segments import AUDIO_EXTENSIONS, MIDI_EXTENSIONS, midi_events, prepare_audio, render_midi
 from ganaudio.data.soundfont import (
     ACOUSTIC_PROGRAMS,
@@ -29,6 +30,7 @@ __all__ = [
     "PhraseDataset",
     "SATB",
     "SegmentDataset",
+    "SkipReport",
     "bach_chorale_paths",
     "build_note_cache",
     "chorale_to_midi",
@@ -50,6 +52,7 @@ __all__ = [
     "midi_events",
     "note_str",
     "prepare_audio",
+    "read_checked_audio",
     "render_midi",
     "render_notes",
 ]

@@ -3,7 +3,12 @@
 Layout of one cache (a folder named by its key under ``cache_dir``)::
 
     shard_00000.npy ...   float32 (n, channels, freq, frames), read with np.load(mmap_mode="r")
-    manifest.json         key, settings, shard shapes, the note index, normaliser statistics
+    shard_00000.skipped.json ...  the shard's notes left out as unusable, with the reason
+    manifest.json         key, settings, shard shapes, the note index, normaliser statistics, skipped notes
+
+Unusable notes (unreadable, NaN/inf, silent, truncated audio; see
+:mod:`ganaudio.data.screen`) are found as each file is read for encoding,
+left out of the shards and listed, so no bad file is baked into a cache.
 
 The key is a hash of every setting that changes the tensors: the
 representation's full ``config()``, the frame count, the filters, and each
@@ -21,12 +26,13 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ganaudio.data.screen import SkipReport, read_checked_audio
 from ganaudio.errors import DataError, ParameterError
 from ganaudio.io import atomic_path
 from ganaudio.representations import Normalizer
@@ -35,7 +41,7 @@ __all__ = ["NoteCache", "build_note_cache", "read_note_list"]
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: unusable notes are left out and listed (shard_*.skipped.json)
 _ENCODE_CHUNK = 64
 
 
@@ -47,11 +53,15 @@ def read_note_list(root: str | os.PathLike, *, split: str | None, pitch_range: t
     -------
     list of dict with ``note_str``, ``path``, ``pitch``, ``velocity``, ``instrument_str``, sorted by note_str.
     """
+    return _note_list(root, split=split, pitch_range=pitch_range, sources=sources)[0]
+
+
+def _note_list(root, *, split, pitch_range, sources) -> tuple[list[dict], SkipReport]:
     from ganaudio.data.nsynth import load_note_examples
 
     notes = load_note_examples(root, split=split, pitch_range=pitch_range, sources=sources)
     return [dict(note_str=n.note_str, path=str(n.path), pitch=n.pitch, velocity=n.velocity,
-                 instrument_str=n.instrument_str) for n in notes]
+                 instrument_str=n.instrument_str) for n in notes], notes.skip_report()
 
 
 def _cache_key(settings: dict, notes: list[dict]) -> str:
@@ -79,6 +89,8 @@ class NoteCache:
     representation : dict
         The representation's ``config()``.
     n_frames : int
+    skipped : dict
+        :meth:`SkipReport.to_dict` of the notes left out (unreadable, NaN, silent, truncated, missing).
     """
 
     path: Path
@@ -88,6 +100,7 @@ class NoteCache:
     representation: dict
     n_frames: int
     shard_files: tuple
+    skipped: dict = field(default_factory=dict)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> NoteCache:
@@ -107,10 +120,15 @@ class NoteCache:
                 raise DataError(f"{file}: shape {arr.shape} differs from the manifest's {spec['shape']}")
         return cls(path=path, index=manifest["index"], instruments=manifest["instruments"],
                    normalizer=Normalizer.from_dict(manifest["normalizer"]),
-                   representation=manifest["representation"], n_frames=manifest["n_frames"], shard_files=shards)
+                   representation=manifest["representation"], n_frames=manifest["n_frames"], shard_files=shards,
+                   skipped=manifest.get("skipped", {}))
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def skip_report(self) -> SkipReport:
+        """The notes this cache left out, as a :class:`~ganaudio.data.screen.SkipReport`."""
+        return SkipReport.from_dict(self.skipped or {"what": "notes", "total": len(self.index)})
 
     def shards(self) -> list[np.ndarray]:
         """The shards as read-only memory maps ``(n, channels, freq, frames)``."""
@@ -139,7 +157,9 @@ def build_note_cache(
         Parent folder; the cache goes into ``cache_dir/<key>``.
     representation
         A spectral representation (e.g. :class:`ganaudio.representations.IFMel`); notes are loaded at
-        its sample rate and encoded to exactly ``n_frames`` frames (cropped or zero-padded).
+        its sample rate and encoded to exactly ``n_frames`` frames (cropped or zero-padded). Notes
+        whose audio is unreadable, NaN/inf, silent or truncated are left out, logged and listed in
+        the cache's ``skipped`` (see :mod:`ganaudio.data.screen`).
     n_frames : int
     split, pitch_range, sources
         Filters passed to the note reader.
@@ -152,6 +172,11 @@ def build_note_cache(
     -------
     NoteCache
 
+    Raises
+    ------
+    DataError
+        If no note is usable.
+
     Examples
     --------
     >>> rep = IFMel(sample_rate=16000, n_fft=1024, hop_length=256, n_mels=128)
@@ -163,7 +188,7 @@ def build_note_cache(
         raise ParameterError(f"n_frames must be a positive integer, got {n_frames!r}")
     if shard_size < 1:
         raise ParameterError(f"shard_size must be >= 1, got {shard_size!r}")
-    notes = read_note_list(root, split=split, pitch_range=pitch_range, sources=sources)
+    notes, report = _note_list(root, split=split, pitch_range=pitch_range, sources=sources)  # counts every note
     settings = {"representation": representation.config(), "n_frames": n_frames, "split": split,
                 "pitch_range": list(pitch_range) if pitch_range else None,
                 "sources": sorted(sources) if sources else None, "shard_size": shard_size}
@@ -176,66 +201,96 @@ def build_note_cache(
             log.warning("rebuilding the feature cache: %s", exc)
             (path / "manifest.json").unlink(missing_ok=True)
     path.mkdir(parents=True, exist_ok=True)
-    instruments = sorted({n["instrument_str"] for n in notes})
-    inst_index = {name: i for i, name in enumerate(instruments)}
     length = representation.samples_for(n_frames)
     lo = hi = None
-    shards, index = [], []
+    shards, kept = [], []
     from tqdm.auto import tqdm
 
     with tqdm(total=len(notes), unit="note", desc="caching features", disable=not progress) as bar:
         for s, start in enumerate(range(0, len(notes), shard_size)):
             chunk = notes[start:start + shard_size]
             file = path / f"shard_{s:05d}.npy"
-            data = _existing_shard(file, len(chunk))
-            if data is None:
-                data = _encode(chunk, representation, n_frames, length)
+            found = _existing_shard(file, chunk)
+            if found is None:
+                data, bad = _encode(chunk, representation, n_frames, length)
+                # the list of left-out notes goes first: a shard on disk always has its list
+                with atomic_path(_skip_file(file)) as tmp:
+                    tmp.write_text(json.dumps({"rows": len(data), "skipped": bad}))
                 with atomic_path(file) as tmp:
                     np.save(tmp, data, allow_pickle=False)
-            channels = data.reshape(data.shape[0], data.shape[1], -1)
-            c_lo, c_hi = channels.min(axis=(0, 2)).astype(float), channels.max(axis=(0, 2)).astype(float)
-            lo = c_lo if lo is None else np.minimum(lo, c_lo)
-            hi = c_hi if hi is None else np.maximum(hi, c_hi)
+            else:
+                data, bad = found
+            for name, (reason, detail) in bad.items():
+                report.skip(name, reason, detail)
+            if len(data):
+                channels = data.reshape(data.shape[0], data.shape[1], -1)
+                c_lo, c_hi = channels.min(axis=(0, 2)).astype(float), channels.max(axis=(0, 2)).astype(float)
+                lo = c_lo if lo is None else np.minimum(lo, c_lo)
+                hi = c_hi if hi is None else np.maximum(hi, c_hi)
             shards.append({"file": file.name, "shape": list(data.shape)})
-            for row, note in enumerate(chunk):
-                index.append({"note_str": note["note_str"], "pitch": note["pitch"], "velocity": note["velocity"],
-                              "instrument_str": note["instrument_str"],
-                              "instrument": inst_index[note["instrument_str"]], "shard": s, "row": row})
+            kept += [(note, s, row) for row, note in enumerate(n for n in chunk if n["note_str"] not in bad)]
             bar.update(len(chunk))
+    report.log_summary(root)
+    report.require_some(root)
+    instruments = sorted({note["instrument_str"] for note, _, _ in kept})
+    inst_index = {name: i for i, name in enumerate(instruments)}
+    index = [{"note_str": note["note_str"], "pitch": note["pitch"], "velocity": note["velocity"],
+              "instrument_str": note["instrument_str"], "instrument": inst_index[note["instrument_str"]],
+              "shard": s, "row": row} for note, s, row in kept]
     normalizer = Normalizer(center=tuple(((hi + lo) / 2).tolist()),
                             scale=tuple(np.maximum((hi - lo) / 2, 1e-8).tolist()))
     manifest = {"format": CACHE_FORMAT, "key": key, "root": str(root), **settings, "shards": shards,
-                "instruments": instruments, "normalizer": normalizer.to_dict(), "index": index}
+                "instruments": instruments, "normalizer": normalizer.to_dict(), "index": index,
+                "skipped": report.to_dict()}
     with atomic_path(path / "manifest.json") as tmp:
         tmp.write_text(json.dumps(manifest))
     log.info("feature cache %s: %d notes in %d shards", path, len(index), len(shards))
     return NoteCache.open(path)
 
 
-def _existing_shard(file: Path, rows: int) -> np.ndarray | None:
+def _skip_file(shard: Path) -> Path:
+    return shard.with_name(shard.stem + ".skipped.json")
+
+
+def _existing_shard(file: Path, chunk: list[dict]) -> tuple[np.ndarray, dict] | None:
+    """A shard an interrupted build already wrote, with its left-out notes; None if absent or not this chunk's."""
     if not file.is_file():
         return None
     try:
+        bad = {k: tuple(v) for k, v in json.loads(_skip_file(file).read_text())["skipped"].items()}
         data = np.load(file, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return data if data.shape[0] == rows and data.dtype == np.float32 else None
+    names = {n["note_str"] for n in chunk}
+    if not set(bad) <= names or data.shape[0] != len(names) - len(bad) or data.dtype != np.float32:
+        return None
+    return data, bad
 
 
-def _encode(chunk: list[dict], representation, n_frames: int, length: int) -> np.ndarray:
-    from ganaudio.io import load_audio
-
+def _encode(chunk: list[dict], representation, n_frames: int, length: int) -> tuple[np.ndarray, dict]:
+    """Features ``(n_good, channels, freq, n_frames)`` of the usable notes, and ``{note_str: (reason, detail)}``
+    of the others (unreadable, NaN, silent, truncated audio, or features that came out non-finite)."""
+    report = SkipReport(what="notes")
     out = []
     for start in range(0, len(chunk), _ENCODE_CHUNK):
-        waves = []
-        for note in chunk[start:start + _ENCODE_CHUNK]:
-            y, _ = load_audio(note["path"], sample_rate=representation.sample_rate)
-            y = y[:length] if len(y) >= length else np.pad(y, (0, length - len(y)))
-            waves.append(y)
+        part = chunk[start:start + _ENCODE_CHUNK]
+        read = report.each(part, read=lambda n: read_checked_audio(n["path"], sample_rate=representation.sample_rate),
+                           name=lambda n: n["note_str"])
+        good, waves = [], []
+        for note, y in read:
+            good.append(note)
+            waves.append(y[:length] if len(y) >= length else np.pad(y, (0, length - len(y))))
+        if not waves:
+            continue
         with torch.no_grad():
-            spec = representation.encode(torch.from_numpy(np.stack(waves)), n_frames=n_frames)
-        out.append(spec.float().numpy())
-    data = np.concatenate(out)
-    if not np.all(np.isfinite(data)):
-        raise DataError("the representation produced NaN or inf for some notes; check the audio files")
-    return np.ascontiguousarray(data, dtype=np.float32)
+            spec = representation.encode(torch.from_numpy(np.stack(waves)), n_frames=n_frames).float().numpy()
+        finite = np.isfinite(spec.reshape(len(spec), -1)).all(axis=1)
+        for note in (n for n, ok in zip(good, finite) if not ok):
+            report.skip(note["note_str"], "NaN", "its features came out NaN or inf")
+        out.append(spec[finite])
+    if not out:
+        with torch.no_grad():
+            shape = representation.encode(torch.zeros(1, length), n_frames=n_frames).shape[1:]
+        out.append(np.zeros((0, *shape), np.float32))
+    bad = {k: list(v) for k, v in report.skipped.items()}
+    return np.ascontiguousarray(np.concatenate(out), dtype=np.float32), bad

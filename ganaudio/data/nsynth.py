@@ -72,8 +72,9 @@ class NoteSet(Sequence):
     examples : tuple of NoteExample
         Sorted by note_str.
     skipped : dict
-        note_str -> reason, for entries whose audio is missing or unreadable or
-        whose metadata is malformed.
+        note_str -> reason, for entries whose audio is missing, unreadable or
+        truncated or whose metadata is malformed; the reason's first word is its
+        category (``missing``, ``unreadable``, ``truncated``, ``malformed``).
     filtered : dict
         Filter name (``"split"``, ``"pitch"``, ``"source"``, ``"family"``) ->
         number of entries it removed.
@@ -97,6 +98,16 @@ class NoteSet(Sequence):
             value = getattr(example, key)
             out[value] = out.get(value, 0) + 1
         return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
+
+    def skip_report(self):
+        """The skipped entries as a :class:`~ganaudio.data.screen.SkipReport` of notes (filtered ones not counted)."""
+        from ganaudio.data.screen import SkipReport
+
+        report = SkipReport(what="notes", total=len(self.examples) + len(self.skipped))
+        for key, text in self.skipped.items():
+            reason, _, detail = text.partition(" ")
+            report.skipped[key] = (reason, detail)
+        return report
 
     def instruments(self) -> list[str]:
         """Sorted distinct instrument_str values."""
@@ -130,8 +141,8 @@ def load_note_examples(
     families : sequence of str, optional
         ``instrument_family_str`` values to keep (NSynth's 11 families); None keeps all.
     verify : bool
-        Open each audio file's header and skip unreadable ones (a listing of
-        ``audio/`` always catches missing ones).
+        Open each audio file's header and skip unreadable and truncated ones
+        (a listing of ``audio/`` always catches missing ones).
 
     Returns
     -------
@@ -193,8 +204,8 @@ def load_note_examples(
                 filtered["family"] += 1
             elif example.path.name not in on_disk:
                 _skip(skipped, key, f"missing audio file {example.path}")
-            elif verify and (reason := _unreadable(example.path)):
-                _skip(skipped, key, f"unreadable audio file {example.path} ({reason})")
+            elif verify and (problem := _unreadable(example.path)):
+                _skip(skipped, key, f"{problem[0]} audio file {example.path} ({problem[1]})")
             else:
                 examples.append(example)
     if len(skipped) > _WARN_FILES:
@@ -243,12 +254,18 @@ def _example(key: str, entry: dict, audio_dir: Path, folder_split: str | None) -
     )
 
 
-def _unreadable(path: Path) -> str | None:
+def _unreadable(path: Path) -> tuple[str, str] | None:
+    """``(reason, detail)`` if the header shows the file unusable (unreadable, empty, truncated), else None."""
+    from ganaudio.data.screen import truncation
+
     try:
         info = sf.info(str(path))
     except Exception as exc:  # noqa: BLE001  (libsndfile raises several types)
-        return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    return None if info.frames > 0 else "no samples"
+        return "unreadable", str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    if info.frames == 0:
+        return "unreadable", "no samples"
+    cut = truncation(info)
+    return ("truncated", cut) if cut else None
 
 
 def _skip(skipped: dict, key: str, reason: str) -> None:

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from ganaudio.data.notes import SPLITS, assign_splits
-from ganaudio.errors import DataError, ParameterError
+from ganaudio.data.screen import SkipReport
+from ganaudio.errors import DataError, ParameterError, UnusableFileError
 
 __all__ = ["PhraseDataset"]
 
@@ -48,6 +49,9 @@ class PhraseDataset(torch.utils.data.Dataset):
         MIDI pitch of column 0.
     sources : list of str
         The source piece of each item (relative path); ``transpose``: its shift.
+    skipped : dict
+        :meth:`~ganaudio.data.screen.SkipReport.to_dict` of the shards left out (missing, unreadable,
+        malformed), whose phrases are left out too; only a folder with no usable shard is an error.
 
     Examples
     --------
@@ -72,35 +76,54 @@ class PhraseDataset(torch.utils.data.Dataset):
         self.binary = index["settings"]["binary"]
         self.shape = tuple(index["shape"])
         self._files = [self.root / s["file"] for s in index["shards"]]
-        for file in self._files:
-            if not file.is_file():
-                raise DataError(f"{file}: shard listed in index.json is missing; rerun `ganaudio prepare midi`")
         counts = [s["count"] for s in index["shards"]]
+        report = SkipReport(what="shards")
+        usable = {i for i, _ in report.each(range(len(self._files)), read=lambda i: self._check_shard(i, counts[i]),
+                                            name=lambda i: str(self._files[i]))}
+        report.log_summary(self.root)
+        report.require_some(self.root)
+        self.skipped, self._usable = report.to_dict(), frozenset(usable)
         shard = np.repeat(np.arange(len(counts)), counts)
         row = np.concatenate([np.arange(c) for c in counts]) if counts else np.zeros(0, np.int64)
         source = np.asarray(index["phrases"]["source"], np.int64)
         if len(source) != len(shard):
             raise DataError(f"{self.root}/index.json lists {len(source)} phrases but its shards hold {len(shard)}")
-        keep = np.ones(len(source), bool)
+        keep = np.isin(shard, sorted(usable))   # the phrases of unusable shards are left out
         if split is not None:
             splits = assign_splits(index["sources"], fractions=fractions, seed=seed)
             wanted = np.array([splits[s] == split for s in index["sources"]], bool)
-            keep = wanted[source] if len(source) else keep
+            keep = keep & wanted[source] if len(source) else keep
         self._where = np.stack([shard[keep], row[keep]], axis=1)
         self.sources = [index["sources"][i] for i in source[keep]]
         self.transpose = list(np.asarray(index["phrases"]["transpose"], np.int64)[keep])
         self._scale = 1.0 if self.binary or not normalize else 1.0 / 127.0
         self._shards = None
 
+    def _check_shard(self, i: int, count: int) -> None:
+        """UnusableFileError if shard ``i`` is missing, unreadable or not the index's shape and dtype."""
+        file = self._files[i]
+        if not file.is_file():
+            raise UnusableFileError(file, "missing", "listed in index.json; rerun `ganaudio prepare midi`")
+        try:
+            arr = np.load(file, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UnusableFileError(file, "unreadable", str(exc)) from None
+        if tuple(arr.shape) != (count, *self.shape) or arr.dtype != np.uint8:
+            raise UnusableFileError(file, "malformed", f"{arr.dtype} {arr.shape} differs from the index's uint8 "
+                                                       f"{(count, *self.shape)}")
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_shards"] = None  # each worker maps the files itself
         return state
 
-    def _open(self) -> list[np.ndarray]:
+    def _open(self) -> list[np.ndarray | None]:
         if self._shards is None:
             shards = []
-            for file in self._files:
+            for i, file in enumerate(self._files):
+                if i not in self._usable:
+                    shards.append(None)  # left out at init: none of its phrases is indexed
+                    continue
                 try:
                     arr = np.load(file, mmap_mode="r", allow_pickle=False)
                 except (OSError, ValueError) as exc:

@@ -24,13 +24,36 @@ from ganaudio.data.soundfont import RENDER_RATE, SoundFontSynth, check_program
 from ganaudio.errors import AudioFileError, DataError, MidiFileError, ParameterError
 from ganaudio.io import atomic_path, check_sample_rate, load_audio, resample, save_audio
 
-__all__ = ["AUDIO_EXTENSIONS", "MIDI_EXTENSIONS", "midi_events", "prepare_audio", "render_midi"]
+__all__ = ["AUDIO_EXTENSIONS", "MIDI_EXTENSIONS", "audio_files", "midi_events", "prepare_audio", "render_midi"]
 
 log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".au", ".opus")
 MIDI_EXTENSIONS = (".mid", ".midi")
 _SAVE_EVERY_S = 30.0
+
+
+def audio_files(data: str | os.PathLike, *, what: str = "audio folder") -> list[Path]:
+    """The audio files a trainer reads: ``data`` itself, or every audio file under it, sorted.
+
+    Raises
+    ------
+    DataError
+        If ``data`` is missing (named as ``what``) or holds no audio file.
+
+    Examples
+    --------
+    >>> audio_files("samples", what="vocoder data")[:1]   # doctest: +SKIP
+    [PosixPath('samples/flute_phrase.wav')]
+    """
+    root = Path(data)
+    if not root.exists():
+        raise DataError(f"{what} {str(root)!r} does not exist")
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
+                                                  if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+    if not files:
+        raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
+    return files
 
 
 def _find(src: Path, extensions: tuple[str, ...], out_dir: Path, what: str) -> list[Path]:

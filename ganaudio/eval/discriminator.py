@@ -13,6 +13,9 @@ import os
 import numpy as np
 import torch
 
+from ganaudio.errors import CheckpointError
+from ganaudio.loading import build_from_config, load_weights, open_model
+
 __all__ = ["load_discriminator", "discriminator_pitch_accuracy"]
 
 
@@ -29,28 +32,17 @@ def load_discriminator(path: str | os.PathLike, *, device: str | torch.device = 
     --------
     >>> D, rep, normalizer, config = load_discriminator("runs/tiny/checkpoints/step_00002000")
     """
-    from ganaudio.errors import CheckpointError
     from ganaudio.models.gansynth import Discriminator
     from ganaudio.representations import Normalizer, from_config
-    from ganaudio.train.checkpoint import load_checkpoint
 
-    config, states = load_checkpoint(path)
-    if config.get("family") != "gansynth":
-        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not gansynth")
-    if "discriminator" not in states or "discriminator" not in config:
-        raise CheckpointError(f"{path} holds no discriminator weights (a generator-only release?)")
-    try:
-        D = Discriminator.from_config(config["discriminator"])
-        rep = from_config(config["representation"])
-        normalizer = Normalizer.from_dict(config["normalizer"])
-        int(config["n_frames"])
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
-    try:
-        D.load_state_dict(states["discriminator"])
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: discriminator weights do not fit its config "
-                              f"({str(exc).splitlines()[0]})") from None
+    folder = open_model(path, family="gansynth", what="GANSynth model")
+    if "discriminator" not in folder.states or "discriminator" not in folder.config:
+        raise CheckpointError(f"{folder.path} holds no discriminator weights (a generator-only release?)")
+    D, rep, normalizer, _ = build_from_config(folder, lambda c: (
+        Discriminator.from_config(c["discriminator"]), from_config(c["representation"]),
+        Normalizer.from_dict(c["normalizer"]), int(c["n_frames"])))
+    load_weights(D, folder, keys=("discriminator",), what="discriminator")
+    config = folder.config
     return D.to(device).eval(), rep, normalizer, config
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,7 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaudio.data.soundfont import NSYNTH_FAMILIES
-from ganaudio.errors import CheckpointError, ParameterError
+from ganaudio.errors import ParameterError
+from ganaudio.loading import build_from_config, load_weights, open_model
 
 __all__ = ["NoteEvaluator", "Evaluator", "EvaluatorOutput", "load_evaluator", "BUNDLED_EVALUATOR"]
 
@@ -213,10 +212,6 @@ class Evaluator:
         return self
 
 
-def _bundled_path(name: str) -> Path:
-    return Path(str(resources.files("ganaudio") / "assets" / name))
-
-
 def load_evaluator(path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu") -> Evaluator:
     """An evaluator from a model folder (``model.safetensors`` + ``config.json``); None: the bundled one.
 
@@ -231,24 +226,10 @@ def load_evaluator(path: str | os.PathLike | None = None, *, device: str | torch
     >>> evaluator = load_evaluator("runs/evaluator/best")  # from `ganaudio train evaluator`
     """
     from ganaudio.representations import from_config
-    from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint
 
-    folder = _bundled_path(BUNDLED_EVALUATOR) if path is None else Path(path)
-    if path is None and not (folder / "model.safetensors").is_file():
-        raise CheckpointError(f"the bundled evaluator is missing from {folder} (a broken install?)")
-    if not (folder / "config.json").is_file() and (folder / "checkpoints").is_dir():
-        folder = latest_checkpoint(folder / "checkpoints") or folder  # a run folder: its newest checkpoint
-    config, states = load_checkpoint(folder)
-    if config.get("family") != "evaluator":
-        raise CheckpointError(f"{folder} holds a {config.get('family')!r} model, not an evaluator")
-    try:
-        net = NoteEvaluator(**config["evaluator"])
-        rep = from_config(config["representation"])
-        families = config["families"]
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{folder}/config.json lacks or garbles {exc}") from None
-    try:
-        net.load_state_dict(states["evaluator"])
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{folder}: weights do not fit its config ({str(exc).splitlines()[0]})") from None
+    folder = open_model(path, family="evaluator", what="evaluator", default=BUNDLED_EVALUATOR)
+    net, rep, families = build_from_config(folder, lambda c: (NoteEvaluator(**c["evaluator"]),
+                                                              from_config(c["representation"]), c["families"]))
+    load_weights(net, folder, keys=("evaluator",), what="evaluator")
+    config = folder.config
     return Evaluator(net.to(device), rep, families, config=config)

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from ganaudio.errors import DataError, ParameterError
+from ganaudio.synth.generator import generate_notes, load_gansynth
 
-__all__ = ["NoteBatch", "load_note_batch", "split_halves", "generate_note_batch", "notes_report", "resolve_model"]
+__all__ = ["NoteBatch", "load_note_batch", "split_halves", "generate_note_batch", "notes_report"]
 
 _PITCH_IN_NAME = re.compile(r"(?:pitch_|-)(\d{1,3})(?:-\d{1,3})?$")
 
@@ -34,6 +35,8 @@ class NoteBatch:
     families : tuple of str, or None where unknown (generated notes)
     names : tuple of str
     sample_rate : int
+    skipped : dict
+        :meth:`~ganaudio.data.screen.SkipReport.to_dict` of the files left out as unusable when read.
     """
 
     audio: np.ndarray
@@ -41,6 +44,7 @@ class NoteBatch:
     families: tuple | None
     names: tuple
     sample_rate: int
+    skipped: dict = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.pitches)
@@ -50,7 +54,7 @@ class NoteBatch:
         index = np.asarray(index, dtype=int)
         return NoteBatch(self.audio[index], self.pitches[index],
                          None if self.families is None else tuple(self.families[i] for i in index),
-                         tuple(self.names[i] for i in index), self.sample_rate)
+                         tuple(self.names[i] for i in index), self.sample_rate, self.skipped)
 
 
 def _fit(y: np.ndarray, n_samples: int) -> np.ndarray:
@@ -71,8 +75,12 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
     ----------
     sample_rate, n_samples : every note is resampled, then cropped or zero-padded from its start.
     limit : int, optional
-        Keep this many notes, drawn at random with ``seed`` (before any audio is read).
+        Keep this many notes, drawn at random with ``seed`` (before any audio is read); an
+        unusable one is replaced by another drawn from the rest.
     split, pitch_range : filters (NSynth-layout folders; ``pitch_range`` applies to both kinds).
+
+    Files that are unreadable, NaN/inf, silent or truncated are skipped,
+    logged and counted in the batch's ``skipped``; the rest are used.
 
     Raises
     ------
@@ -87,7 +95,7 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
     """
     from tqdm.auto import tqdm
 
-    from ganaudio.io import load_audio
+    from ganaudio.data.screen import SkipReport, read_checked_audio
 
     path = Path(path)
     if not path.is_dir():
@@ -98,6 +106,8 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
         notes = load_note_examples(path, split=split, pitch_range=pitch_range, sources=None, verify=False)
         entries = [(n.path, n.pitch, n.instrument_family_str, n.note_str) for n in notes]
         has_family = True
+        listed = notes.skip_report()                     # entries whose file is missing or metadata malformed
+        listed.total -= len(notes)                        # the listed notes are counted as they are read
     else:
         entries = []
         for file in sorted(path.rglob("*.wav")):
@@ -107,18 +117,34 @@ def load_note_batch(path: str | os.PathLike, *, sample_rate: int, n_samples: int
                 if pitch_range is None or pitch_range[0] <= pitch <= pitch_range[1]:
                     entries.append((file, pitch, None, file.stem))
         has_family = False
+        listed = SkipReport()
         if not entries:
             raise DataError(f"{path}: no examples.json and no .wav files named by pitch "
                             f"(e.g. pitch_060.wav or name-060-100.wav)")
+    order = list(range(len(entries)))
     if limit is not None and limit < len(entries):
-        chosen = np.sort(np.random.default_rng(seed).choice(len(entries), size=limit, replace=False))
-        entries = [entries[i] for i in chosen]
-    audio = np.stack([_fit(load_audio(file, sample_rate=sample_rate)[0], n_samples)
-                      for file, *_ in tqdm(entries, desc=f"reading {path.name}", disable=not progress,
-                                            unit="note")]).astype(np.float32)
+        rng = np.random.default_rng(seed)
+        chosen = np.sort(rng.choice(len(entries), size=limit, replace=False))
+        spare = rng.permutation(np.setdiff1d(np.arange(len(entries)), chosen))  # stand-ins for unusable files
+        order = [int(i) for i in chosen] + [int(i) for i in spare]
+    wanted = len(entries) if limit is None else min(limit, len(entries))
+    report, read = SkipReport(total=listed.total, skipped=dict(listed.skipped)), []
+    bar = tqdm(total=wanted, desc=f"reading {path.name}", disable=not progress, unit="note")
+    for i, y in report.each(order, read=lambda i: read_checked_audio(entries[i][0], sample_rate=sample_rate),
+                            name=lambda i: str(entries[i][0])):
+        read.append((i, _fit(y, n_samples)))
+        bar.update(1)
+        if len(read) == wanted:
+            break
+    bar.close()
+    report.log_summary(path)
+    report.require_some(path)
+    read.sort(key=lambda item: item[0])
+    entries = [entries[i] for i, _ in read]
+    audio = np.stack([y for _, y in read]).astype(np.float32)
     return NoteBatch(audio, np.array([e[1] for e in entries]),
                      tuple(e[2] for e in entries) if has_family else None,
-                     tuple(str(e[3]) for e in entries), sample_rate)
+                     tuple(str(e[3]) for e in entries), sample_rate, report.to_dict())
 
 
 def split_halves(batch: NoteBatch, *, n: int | None = None, seed: int = 0) -> tuple[NoteBatch, NoteBatch]:
@@ -145,9 +171,7 @@ def generate_note_batch(model: str | os.PathLike, pitches, *, seed: int = 0, n_s
     --------
     >>> fake = generate_note_batch("gansynth_tiny", [60, 62, 64], seed=0)
     """
-    from ganaudio.train.gansynth import generate_notes, load_gansynth
-
-    G, rep, normalizer, _ = load_gansynth(resolve_model(model), device=device)
+    G, rep, normalizer, _ = load_gansynth(model, device=device)
     pitches = np.asarray(pitches, dtype=int)
     audio = generate_notes(G, rep, normalizer, pitches.tolist(), [seed * 100003 + i for i in range(len(pitches))],
                            n_iter=n_iter)
@@ -155,21 +179,6 @@ def generate_note_batch(model: str | os.PathLike, pitches, *, seed: int = 0, n_s
         audio = np.stack([_fit(y, n_samples) for y in audio])
     names = tuple(f"generated_{i:04d}-{p:03d}" for i, p in enumerate(pitches))
     return NoteBatch(audio.astype(np.float32), pitches, None, names, rep.sample_rate)
-
-
-def resolve_model(model: str | os.PathLike) -> Path:
-    """A model folder path, or the bundled model of that name under ganaudio/assets."""
-    from importlib import resources
-
-    from ganaudio.errors import CheckpointError
-
-    path = Path(model)
-    if path.is_dir():
-        return path
-    bundled = Path(str(resources.files("ganaudio") / "assets" / str(model)))
-    if re.fullmatch(r"[A-Za-z0-9_]+", str(model)) and bundled.is_dir():
-        return bundled
-    raise CheckpointError(f"{model}: no such model folder, nor a bundled model of that name")
 
 
 def _track(batch: NoteBatch, *, tolerance_cents: float, progress: bool) -> tuple[dict, np.ndarray]:

@@ -104,27 +104,25 @@ def plot_metric_bars(report: dict) -> Figure:
 def save_notes_report(report: dict, out_dir: str | os.PathLike) -> list[Path]:
     """Write ``report.json``, ``report.md``, ``pitch_accuracy.png`` and ``metrics.png`` into ``out_dir``.
 
-    Each file is written atomically (a crash leaves no partial file).
+    The four files are one transaction (:class:`~ganaudio.outputs.OutputSet`): all are renamed into
+    place once all were written, so a failure leaves no partial file and any older report intact.
 
     Returns
     -------
     list of the paths written
     """
-    from ganaudio.io import atomic_path
+    from ganaudio.outputs import OutputSet
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    with atomic_path(out / "report.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
-    written.append(out / "report.json")
-    with atomic_path(out / "report.md") as tmp:
-        tmp.write_text("# Notes report\n\n" + notes_markdown(report))
-    written.append(out / "report.md")
-    for name, fig in (("pitch_accuracy.png", plot_pitch_accuracy(report)), ("metrics.png", plot_metric_bars(report))):
-        with atomic_path(out / name) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
-        written.append(out / name)
+    written = [out / "report.json", out / "report.md", out / "pitch_accuracy.png", out / "metrics.png"]
+    with OutputSet() as outputs:
+        with outputs.path(written[0]) as tmp:
+            tmp.write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
+        with outputs.path(written[1]) as tmp:
+            tmp.write_text("# Notes report\n\n" + notes_markdown(report))
+        for path, fig in zip(written[2:], (plot_pitch_accuracy(report), plot_metric_bars(report)), strict=True):
+            with outputs.path(path) as tmp:
+                fig.savefig(tmp, dpi=100, format="png")
     return written
 
 

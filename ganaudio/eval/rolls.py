@@ -70,8 +70,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+import ganaudio.eval._rollcounts as _c
 from ganaudio.errors import ParameterError
-from ganaudio.eval import _rollcounts as _c
 from ganaudio.eval._rollcounts import tonal_centroid
 
 __all__ = ["METRICS", "drum_pattern_rate", "empty_bar_rate", "metrics_table", "pitch_classes_per_bar",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from os import PathLike
+from pathlib import Path
 
 import librosa
 import numpy as np
@@ -111,13 +112,30 @@ def midi_notes(midi: str | PathLike | object, *, include_drums: bool = False) ->
     from ganaudio.errors import MidiFileError
 
     if not isinstance(midi, pretty_midi.PrettyMIDI):
+        path = Path(midi)
+        if path.is_file() and path.stat().st_size == 0:
+            raise MidiFileError(f"{path}: the MIDI file is empty (0 bytes): it has no notes")
         try:
-            midi = pretty_midi.PrettyMIDI(str(midi))
+            midi = pretty_midi.PrettyMIDI(str(path))
         except Exception as exc:  # pretty_midi/mido raise many types
-            raise MidiFileError(f"{midi}: cannot read MIDI ({exc})") from None
+            if _parses_without_notes(path):  # pretty_midi fails on a file with no tracks or no events
+                raise MidiFileError(f"{path}: the MIDI file has no notes") from None
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise MidiFileError(f"{path}: cannot read MIDI ({detail})") from None
     notes = [Note(n.start, n.end, n.pitch, n.velocity) for inst in midi.instruments
              if include_drums or not inst.is_drum for n in inst.notes]
     return sorted(notes, key=lambda n: (n.start, n.pitch))
+
+
+def _parses_without_notes(path: Path) -> bool:
+    """True when mido reads ``path`` as MIDI and it holds no sounding note-on."""
+    import mido
+
+    try:
+        tracks = mido.MidiFile(str(path)).tracks
+    except Exception:  # noqa: BLE001  (not MIDI at all: the caller reports the reader's error)
+        return False
+    return not any(msg.type == "note_on" and msg.velocity > 0 for track in tracks for msg in track)
 
 
 def note_agreement(

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ganaudio.errors import ParameterError
+from ganaudio.limits import MAX_N_FFT
 
 __all__ = [
     "stft",
@@ -37,6 +38,8 @@ LOG_EPS = 1e-6
 def _check_fft(n_fft: int, hop_length: int, win_length: int | None) -> int:
     if not isinstance(n_fft, int) or n_fft < 2:
         raise ParameterError(f"n_fft must be an integer >= 2, got {n_fft!r}")
+    if n_fft > MAX_N_FFT:
+        raise ParameterError(f"n_fft {n_fft} is over the limit of {MAX_N_FFT} (ganaudio.limits.MAX_N_FFT)")
     if not isinstance(hop_length, int) or hop_length < 1:
         raise ParameterError(f"hop_length must be a positive integer, got {hop_length!r}")
     win_length = n_fft if win_length is None else win_length

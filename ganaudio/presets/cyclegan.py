@@ -24,17 +24,19 @@ generator EMA for sampling and export.
 from __future__ import annotations
 
 import dataclasses
-import os
+from typing import ClassVar
 
 from ganaudio.errors import ParameterError
-from ganaudio.presets._overrides import replace_checked, resolve_preset
+from ganaudio.presets.base import Preset
 
-__all__ = ["CYCLEGAN_PRESETS", "CycleGANPreset", "apply_cyclegan_overrides", "load_cyclegan_preset"]
+__all__ = ["CYCLEGAN_PRESETS", "CycleGANPreset"]
 
 
 @dataclasses.dataclass(frozen=True)
-class CycleGANPreset:
+class CycleGANPreset(Preset):
     """Every setting of a CycleGAN run; any field can be overridden (``--set cycle_weight=5``)."""
+
+    label: ClassVar[str] = "CycleGAN"
 
     name: str = "tiny"
     # ---- mel analysis: ganaudio.representations.Mel, the bundled vocoder's settings
@@ -117,9 +119,6 @@ class CycleGANPreset:
         """Constructor arguments of :class:`ganaudio.models.cyclegan.CycleGANDiscriminators`."""
         return {"channels": self.d_channels, "n_layers": self.d_layers, "max_channels": self.d_max_channels}
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 CYCLEGAN_PRESETS: dict[str, CycleGANPreset] = {
     "tiny": CycleGANPreset(),
@@ -127,26 +126,3 @@ CYCLEGAN_PRESETS: dict[str, CycleGANPreset] = {
                            d_max_channels=512, crop_frames=256, crop_stride=32, steps=200_000, ema_decay=0.999,
                            sample_every=5000, checkpoint_every=2000, log_every=100),
 }
-
-
-def apply_cyclegan_overrides(preset: CycleGANPreset, overrides: dict) -> CycleGANPreset:
-    """``preset`` with ``{field: value}`` applied and type-checked.
-
-    Examples
-    --------
-    >>> apply_cyclegan_overrides(CYCLEGAN_PRESETS["tiny"], {"cycle_weight": 5}).cycle_weight
-    5.0
-    """
-    return replace_checked(preset, overrides, what="CycleGAN")
-
-
-def load_cyclegan_preset(name: str = "tiny", *, config_file: str | os.PathLike | None = None,
-                         overrides: dict | None = None) -> CycleGANPreset:
-    """A named preset, then a YAML/JSON file's settings, then ``overrides`` (later wins).
-
-    Examples
-    --------
-    >>> load_cyclegan_preset("tiny", overrides={"domain_names": ["piano", "violin"]}).domain_names
-    ('piano', 'violin')
-    """
-    return resolve_preset(CYCLEGAN_PRESETS, name, config_file=config_file, overrides=overrides, what="CycleGAN")

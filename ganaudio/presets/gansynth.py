@@ -57,20 +57,19 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import typing
-from pathlib import Path
+from typing import ClassVar
 
 from ganaudio.errors import ParameterError
-from ganaudio.presets._overrides import replace_checked, resolve_preset
+from ganaudio.presets.base import Preset
 
-__all__ = ["PRESETS", "GANSynthPreset", "apply_overrides", "load_preset", "parse_assignments"]
+__all__ = ["PRESETS", "GANSynthPreset"]
 
 
 @dataclasses.dataclass(frozen=True)
-class GANSynthPreset:
+class GANSynthPreset(Preset):
     """Every setting of a GANSynth run (representation, data, model, optimisation, logging)."""
+
+    label: ClassVar[str] = "GANSynth"
 
     family: str = "gansynth"
     # ---- representation (IF-Mel)
@@ -169,9 +168,6 @@ class GANSynthPreset:
                     mbstd_group=self.mbstd_group, coord=self.coord, spectral_profile=self.spectral_profile,
                     freq_branch=self.freq_branch)
 
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
 
 PAPER = GANSynthPreset()
 
@@ -187,76 +183,3 @@ TINY = GANSynthPreset(
 )
 
 PRESETS: dict[str, GANSynthPreset] = {"paper": PAPER, "tiny": TINY}
-
-
-def apply_overrides(preset: GANSynthPreset, overrides: dict) -> GANSynthPreset:
-    """Return ``preset`` with ``overrides`` (``{field: value}``) applied and type-checked.
-
-    Raises
-    ------
-    ParameterError
-        For an unknown field (naming the nearest valid ones) or a value of the wrong type.
-
-    Examples
-    --------
-    >>> apply_overrides(PRESETS["tiny"], {"batch_size": 8, "g_channels": [32, 16, 8]}).batch_size
-    8
-    """
-    return replace_checked(preset, overrides, what="GANSynth")
-
-
-def read_config_file(path: str | os.PathLike) -> dict:
-    """Read a YAML (.yaml/.yml) or JSON (.json) file holding a flat mapping of settings."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ParameterError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except ValueError as exc:  # json.JSONDecodeError and yaml.YAMLError
-        raise ParameterError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({exc})") from None
-    except Exception as exc:  # yaml.YAMLError is not a ValueError
-        raise ParameterError(f"{path}: not valid YAML ({exc})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ParameterError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
-    return data
-
-
-def parse_assignments(assignments: typing.Iterable[str]) -> dict:
-    """``["batch_size=8", "g_channels=[32,16]"]`` to ``{"batch_size": 8, "g_channels": [32, 16]}`` (YAML values)."""
-    import yaml
-
-    out = {}
-    for item in assignments:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParameterError(f"expected KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise ParameterError(f"cannot parse the value in {item!r}: {exc}") from None
-    return out
-
-
-def load_preset(name: str = "tiny", *, config_file: str | os.PathLike | None = None,
-                overrides: dict | None = None) -> GANSynthPreset:
-    """A named preset, then a config file's settings, then ``overrides`` (later wins).
-
-    A config file may name its base preset with a ``preset:`` key.
-
-    Examples
-    --------
-    >>> load_preset("paper").n_mels
-    1024
-    >>> load_preset("tiny", overrides={"steps": 10}).steps
-    10
-    """
-    return resolve_preset(PRESETS, name, config_file=config_file, overrides=overrides)

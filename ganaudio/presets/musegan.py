@@ -20,18 +20,20 @@ bundled Bach chorale model, recipes/musegan_chorales).
 from __future__ import annotations
 
 import dataclasses
-import os
+from typing import ClassVar
 
 from ganaudio.errors import ParameterError
 from ganaudio.models.musegan import BINARIZE_MODES
-from ganaudio.presets._overrides import replace_checked, resolve_preset
+from ganaudio.presets.base import Preset
 
-__all__ = ["MUSEGAN_PRESETS", "MuseGANPreset", "apply_musegan_overrides", "load_musegan_preset"]
+__all__ = ["MUSEGAN_PRESETS", "MuseGANPreset"]
 
 
 @dataclasses.dataclass(frozen=True)
-class MuseGANPreset:
+class MuseGANPreset(Preset):
     """Every setting of a MuseGAN run that is not a property of the data."""
+
+    label: ClassVar[str] = "MuseGAN"
 
     family: str = "musegan"
     # ---- generator
@@ -97,9 +99,6 @@ class MuseGANPreset:
                     "steps_per_beat": steps_per_beat, "pitch_offset": pitch_offset, "channels": self.d_channels,
                     "feature_dim": self.feature_dim, "chroma": self.chroma, "onsets": self.onsets}
 
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
 
 FULL = MuseGANPreset()
 
@@ -110,31 +109,3 @@ TINY = MuseGANPreset(
 )
 
 MUSEGAN_PRESETS: dict[str, MuseGANPreset] = {"full": FULL, "tiny": TINY}
-
-
-def apply_musegan_overrides(preset: MuseGANPreset, overrides: dict) -> MuseGANPreset:
-    """``preset`` with ``overrides`` (``{field: value}``) applied and type-checked.
-
-    Raises
-    ------
-    ParameterError
-        For an unknown field (naming the nearest valid ones) or a value of the wrong type.
-
-    Examples
-    --------
-    >>> apply_musegan_overrides(MUSEGAN_PRESETS["tiny"], {"batch_size": 4, "g_channels": [16, 8]}).g_channels
-    (16, 8)
-    """
-    return replace_checked(preset, overrides, what="MuseGAN")
-
-
-def load_musegan_preset(name: str = "tiny", *, config_file: str | os.PathLike | None = None,
-                        overrides: dict | None = None) -> MuseGANPreset:
-    """A named preset, then a YAML/JSON file's settings, then ``overrides`` (later wins).
-
-    Examples
-    --------
-    >>> load_musegan_preset("tiny", overrides={"steps": 10}).steps
-    10
-    """
-    return resolve_preset(MUSEGAN_PRESETS, name, config_file=config_file, overrides=overrides, what="MuseGAN")

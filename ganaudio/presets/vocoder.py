@@ -11,21 +11,23 @@ multiply to the hop is refused with a clear error when the model is built.
 from __future__ import annotations
 
 import dataclasses
-import os
+from typing import ClassVar
 
 from ganaudio.errors import ParameterError
 from ganaudio.models.hifigan import HIFIGAN_PRESETS
 from ganaudio.models.vocos import VOCOS_PRESETS
-from ganaudio.presets._overrides import replace_checked, resolve_preset
+from ganaudio.presets.base import Preset
 
-__all__ = ["VOCODER_PRESETS", "VocoderPreset", "load_vocoder_preset"]
+__all__ = ["VOCODER_PRESETS", "VocoderPreset"]
 
 IntTuple = tuple[int, ...]
 
 
 @dataclasses.dataclass(frozen=True)
-class VocoderPreset:
+class VocoderPreset(Preset):
     """All settings of a vocoder run (see the module docstring); every field can be overridden."""
+
+    label: ClassVar[str] = "vocoder"
 
     name: str
     generator: str  # "hifigan" or "vocos"
@@ -120,9 +122,6 @@ class VocoderPreset:
         cls = VocosGenerator if self.generator == "vocos" else HiFiGANGenerator
         return cls(**self.generator_kwargs())
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def _hifigan(name: str, arch: str, **training) -> VocoderPreset:
     return VocoderPreset(name=name, generator="hifigan", **{**HIFIGAN_PRESETS[arch], **training})
@@ -150,26 +149,3 @@ VOCODER_PRESETS: dict[str, VocoderPreset] = {
                                  g_lr=5e-4),
     "vocos-base": VocoderPreset(name="vocos-base", generator="vocos", **VOCOS_PRESETS["vocos-base"], g_lr=5e-4),
 }
-
-
-def apply_vocoder_overrides(preset: VocoderPreset, overrides: dict) -> VocoderPreset:
-    """``preset`` with ``{field: value}`` applied and type-checked.
-
-    Examples
-    --------
-    >>> apply_vocoder_overrides(VOCODER_PRESETS["vocos"], {"sample_rate": 22050}).sample_rate
-    22050
-    """
-    return replace_checked(preset, overrides, what="vocoder")
-
-
-def load_vocoder_preset(name: str = "vocos", *, config_file: str | os.PathLike | None = None,
-                        overrides: dict | None = None) -> VocoderPreset:
-    """A named preset, then a YAML/JSON file's settings, then ``overrides`` (later wins).
-
-    Examples
-    --------
-    >>> load_vocoder_preset("v3", overrides={"sample_rate": 22050}).upsample_rates
-    (8, 8, 4)
-    """
-    return resolve_preset(VOCODER_PRESETS, name, config_file=config_file, overrides=overrides, what="vocoder")

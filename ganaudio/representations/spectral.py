@@ -59,7 +59,10 @@ class SpectralRepresentation:
     def __post_init__(self) -> None:
         if not isinstance(self.sample_rate, int) or self.sample_rate <= 0:
             raise ParameterError(f"sample_rate must be a positive integer (Hz), got {self.sample_rate!r}")
-        F._check_fft(self.n_fft, self.hop_length, self.win_length)
+        window = F._check_fft(self.n_fft, self.hop_length, self.win_length)
+        if self.hop_length > window:  # frames would leave gaps: the inverse (torch.istft) refuses it
+            raise ParameterError(f"hop_length {self.hop_length} is longer than the window ({window} samples): frames "
+                                 "would leave gaps and could not be inverted; use hop_length <= n_fft")
 
     # ------------------------------------------------------------------ helpers
     def config(self) -> dict:

@@ -150,11 +150,8 @@ class Timbre:
         from ganaudio.io import atomic_path
 
         path = Path(path)
-        try:
-            with atomic_path(path) as tmp:
-                tmp.write_text(json.dumps(self.to_dict(model_name=model_name), indent=1) + "\n")
-        except OSError as exc:
-            raise ParameterError(f"{path}: cannot write timbre file ({exc.strerror or exc})") from None
+        with atomic_path(path) as tmp:  # a failure is an OutputError: cannot write PATH (reason)
+            tmp.write_text(json.dumps(self.to_dict(model_name=model_name), indent=1) + "\n")
         return path
 
     @classmethod

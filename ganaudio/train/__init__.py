@@ -1,4 +1,4 @@
-"""Training: the GAN engine, checkpoints, data-parallel helpers and per-family entry points."""
+"""Training: the GAN engine, checkpoints, data-parallel helpers, each family's trainer builder and ``run_training``."""
 
 from ganaudio.train.checkpoint import (
     latest_checkpoint,
@@ -8,23 +8,24 @@ from ganaudio.train.checkpoint import (
     save_checkpoint,
 )
 from ganaudio.train.distributed import DistInfo, init_distributed
-from ganaudio.train.engine import GANTrainer
-from ganaudio.train.gansynth import build_gansynth_trainer, generate_notes, load_gansynth, train_gansynth
-from ganaudio.train.vocoder import VocoderTrainer, build_vocoder_trainer, train_vocoder
+from ganaudio.train.engine import GANObjective, GANTrainer, Step
+from ganaudio.train.gansynth import build_gansynth_trainer
+from ganaudio.train.run import run_training, train_gansynth, train_vocoder
+from ganaudio.train.vocoder import build_vocoder_trainer
 
 __all__ = [
     "DistInfo",
+    "GANObjective",
     "GANTrainer",
-    "VocoderTrainer",
+    "Step",
     "build_gansynth_trainer",
     "build_vocoder_trainer",
-    "generate_notes",
-    "load_gansynth",
     "init_distributed",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
     "load_train_state",
+    "run_training",
     "save_checkpoint",
     "train_gansynth",
     "train_vocoder",

@@ -1,9 +1,6 @@
-"""CycleGAN timbre transfer on the shared GAN engine: two audio folders -> log-mel crops -> :class:`CycleGANTrainer`.
+"""CycleGAN timbre transfer: its losses (:class:`CycleGANLoss`) and two-domain batches (log-mel crops).
 
-:class:`CycleGANTrainer` reuses :class:`GANTrainer`'s checkpoints, exact resume,
-data-parallel gradient averaging, generator EMA, NaN-step skipping and
-logging, and replaces only its step (CycleGAN's losses, discriminator step
-first): ``G`` holds both generators (``a2b``, ``b2a``), ``D`` both PatchGAN
+``G`` holds both generators (``a2b``, ``b2a``), ``D`` both PatchGAN
 discriminators. Unlike CycleGAN there is no pool of past fakes: every step is
 then a function of the weights and ``(seed, step)`` alone, which keeps resume exact.
 """
@@ -17,13 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import ganaudio.losses as losses
+import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import DataError
+from ganaudio.loading import write_model_folder
 from ganaudio.models.cyclegan import CycleGANDiscriminators, CycleGANGenerators
 from ganaudio.presets.cyclegan import CycleGANPreset
-from ganaudio.train import distributed as dist_utils
-from ganaudio.train.engine import GANTrainer
+from ganaudio.train.engine import GANObjective, GANTrainer, Step
+from ganaudio.transfer.cyclegan import _crossfade_convert, _vocode, load_cyclegan
 
-__all__ = ["CycleGANTrainer", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops", "train_cyclegan"]
+__all__ = ["CycleGANLoss", "build_cyclegan_trainer", "export_cyclegan", "load_mel_crops"]
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +80,23 @@ def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int,
     Raises
     ------
     DataError
-        If ``data`` is missing, holds no audio, or no crop is loud and long enough.
+        If ``data`` is missing, holds no usable audio, or no crop is loud and long enough.
+
+    Unreadable, NaN/inf, silent and truncated files are skipped and counted
+    (``summary["skipped"]``, a :meth:`~ganaudio.data.screen.SkipReport.to_dict`).
     """
     from tqdm.auto import tqdm
 
-    from ganaudio.data.segments import AUDIO_EXTENSIONS
-    from ganaudio.io import load_audio
+    from ganaudio.data.screen import SkipReport, read_checked_audio
+    from ganaudio.data.segments import audio_files
 
     root = Path(data)
-    if not root.exists():
-        raise DataError(f"domain folder {str(root)!r} does not exist")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
-                                                  if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
-    if not files:
-        raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
+    files = audio_files(root, what="domain folder")
     rep, hop = representation, representation.hop_length
     mels, crops, quiet, seconds = [], [], 0, 0.0
-    for path in tqdm(files, unit="file", desc=f"loading {root.name}", disable=not progress):
-        y, _ = load_audio(path, sample_rate=rep.sample_rate)
+    report = SkipReport()
+    bar = tqdm(files, unit="file", desc=f"loading {root.name}", disable=not progress)
+    for _path, y in report.each(bar, read=lambda p: read_checked_audio(p, sample_rate=rep.sample_rate)):
         seconds += len(y) / rep.sample_rate
         n_frames = rep.frames_for(len(y))
         if n_frames < crop_frames:
@@ -111,78 +110,63 @@ def load_mel_crops(data: str | os.PathLike, *, representation, crop_frames: int,
         if len(loud):
             crops += [(len(mels), int(s)) for s in loud]
             mels.append(rep.encode(torch.from_numpy(y))[0])
+    report.log_summary(root)
+    report.require_some(root)
     if not crops:
         raise DataError(f"{root}: no crop of {crop_frames} frames ({crop_frames * hop / rep.sample_rate:.2f} s) "
-                        f"above RMS {min_rms} in {len(files)} file(s)")
-    summary = {"files": len(files), "crops": len(crops), "quiet": quiet, "seconds": round(seconds, 1)}
+                        f"above RMS {min_rms} in {report.used} usable file(s)")
+    summary = {"files": report.used, "crops": len(crops), "quiet": quiet, "seconds": round(seconds, 1),
+               "skipped": report.to_dict()}
     return MelCrops(mels, torch.tensor(crops, dtype=torch.long), crop_frames, summary)
 
 
-class CycleGANTrainer(GANTrainer):
-    """GANTrainer whose step is CycleGAN's: adversarial, cycle-consistency and identity losses both ways.
+class CycleGANLoss(GANObjective):
+    """CycleGAN's losses both ways over ``(a, b)`` batches of normalised crops ``(B, 1, n_mels, frames)``.
 
     Parameters
     ----------
-    generator : CycleGANGenerators
-    discriminator : CycleGANDiscriminators
-    batch_fn : callable
-        ``(indices (B,), generator) -> (a (B, 1, n_mels, frames), b (B, 1, n_mels, frames))``, normalised:
-        ``indices`` pick domain A's crops; B's crops and any random crop shifts are drawn from
-        ``generator`` (seeded by ``(seed, step, rank)``, so a step is reproducible).
+    loss : {"lsgan", "hinge", "nonsaturating", "wgan"}
+        The adversarial loss.
     cycle_weight, identity_weight : float
-    **engine
-        :class:`GANTrainer`'s keyword arguments (``loss`` picks the adversarial loss).
+        Cycle-consistency and identity L1 weights (identity 0 = off).
     """
 
-    def __init__(self, generator, discriminator, *, cycle_weight: float = 10.0, identity_weight: float = 5.0,
-                 **engine):
-        super().__init__(generator, discriminator, **engine)
+    def __init__(self, *, loss: str = "lsgan", cycle_weight: float = 10.0, identity_weight: float = 5.0):
+        self.d_adv, self.g_adv = losses.adversarial_losses(loss)
         self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
 
-    def train_step(self, step: int) -> dict:
-        """One update of both discriminators, then one of both generators."""
-        a, b = self.batch_fn(self._indices(step), self._step_generator(step, salt=1))
-        a, b = a.to(self.device, non_blocking=True), b.to(self.device, non_blocking=True)
-        G, D = self.G, self.D
-        with self._autocast():
-            fake_b, fake_a = G(a, "a2b").float(), G(b, "b2a").float()
+    def prepare(self, step: Step) -> None:
+        """Both translations, made once for both updates."""
+        a, b = step.batch
+        with step.autocast():
+            step.shared["fake_b"], step.shared["fake_a"] = step.G(a, "a2b").float(), step.G(b, "b2a").float()
 
-        # ---------------- discriminator step (on detached fakes)
-        with self._autocast():
-            d_a = self.d_adv(D(a, "a").float(), D(fake_a.detach(), "a").float())
-            d_b = self.d_adv(D(b, "b").float(), D(fake_b.detach(), "b").float())
-        d_loss = 0.5 * (d_a + d_b)
-        metrics = {"d_a": d_a, "d_b": d_b, "d_loss": d_loss}
-        if not self.guarded_update(d_loss, self.opt_d, self.D):
-            return self._bad_step(step, "discriminator", metrics)
+    def d_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        (a, b), D = step.batch, step.D
+        with step.autocast():  # on detached fakes
+            d_a = self.d_adv(D(a, "a").float(), D(step.shared["fake_a"].detach(), "a").float())
+            d_b = self.d_adv(D(b, "b").float(), D(step.shared["fake_b"].detach(), "b").float())
+        return 0.5 * (d_a + d_b), {"d_a": d_a, "d_b": d_b}
 
-        # ---------------- generator step
-        self.D.requires_grad_(False)
-        try:
-            with self._autocast():
-                g_adv = self.g_adv(D(fake_b, "b").float()) + self.g_adv(D(fake_a, "a").float())
-                cycle = (G(fake_b, "b2a").float() - a).abs().mean() + (G(fake_a, "a2b").float() - b).abs().mean()
-                g_loss = g_adv + self.cycle_weight * cycle
-                metrics.update(g_adv=g_adv, cycle=cycle)
-                if self.identity_weight:
-                    identity = (G(b, "a2b").float() - b).abs().mean() + (G(a, "b2a").float() - a).abs().mean()
-                    g_loss = g_loss + self.identity_weight * identity
-                    metrics["identity"] = identity
-            metrics["g_loss"] = g_loss
-            g_ok = self.guarded_update(g_loss, self.opt_g, self.G)
-        finally:
-            self.D.requires_grad_(True)
-        if not g_ok:
-            return self._bad_step(step, "generator", metrics)
-        self._update_ema()
-        self.bad_steps = 0
-        return {k: float(v.detach()) for k, v in metrics.items()}
+    def g_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        (a, b), G, D = step.batch, step.G, step.D
+        fake_a, fake_b = step.shared["fake_a"], step.shared["fake_b"]
+        with step.autocast():
+            g_adv = self.g_adv(D(fake_b, "b").float()) + self.g_adv(D(fake_a, "a").float())
+            cycle = (G(fake_b, "b2a").float() - a).abs().mean() + (G(fake_a, "a2b").float() - b).abs().mean()
+            g_loss = g_adv + self.cycle_weight * cycle
+            metrics = {"g_adv": g_adv, "cycle": cycle}
+            if self.identity_weight:
+                identity = (G(b, "a2b").float() - b).abs().mean() + (G(a, "b2a").float() - a).abs().mean()
+                g_loss = g_loss + self.identity_weight * identity
+                metrics["identity"] = identity
+        return g_loss, metrics
 
 
 def build_cyclegan_trainer(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out: str | os.PathLike,
                            preset: CycleGANPreset, *, seed: int = 0, device: str | torch.device = "cpu",
                            progress: bool = True, dist: dist_utils.DistInfo | None = None,
-                           tensorboard: bool = True) -> CycleGANTrainer:
+                           tensorboard: bool = True) -> GANTrainer:
     """Everything a CycleGAN run needs, ready for ``trainer.fit(preset.steps, resume=...)``.
 
     Raises
@@ -190,8 +174,6 @@ def build_cyclegan_trainer(domain_a: str | os.PathLike, domain_b: str | os.PathL
     DataError
         If a domain folder is missing or holds no loud crop.
     """
-    from ganaudio.transfer.cyclegan import _crossfade_convert, _vocode
-
     dist = dist or dist_utils.DistInfo(device=torch.device(device))
     rep = preset.representation()
     show = progress and dist.is_main
@@ -239,9 +221,10 @@ def build_cyclegan_trainer(domain_a: str | os.PathLike, domain_b: str | os.PathL
         "data": {"domain_a": {"root": str(Path(domain_a).resolve()), **crops_a.summary},
                  "domain_b": {"root": str(Path(domain_b).resolve()), **crops_b.summary}, "seed": seed},
     }
-    return CycleGANTrainer(
-        G, D, cycle_weight=preset.cycle_weight, identity_weight=preset.identity_weight, loss=preset.loss,
-        batch_fn=batch_fn, n_examples=len(crops_a), out_dir=out, batch_size=preset.batch_size, g_lr=preset.g_lr,
+    objective = CycleGANLoss(loss=preset.loss, cycle_weight=preset.cycle_weight,
+                             identity_weight=preset.identity_weight)
+    return GANTrainer(
+        G, D, objective=objective, batch_fn=batch_fn, n_examples=len(crops_a), out_dir=out, batch_size=preset.batch_size, g_lr=preset.g_lr,
         d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), ema_decay=preset.ema_decay,
         max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
         sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
@@ -257,25 +240,6 @@ def _held_example(crops: MelCrops, rep, seconds: float) -> torch.Tensor:
     return crops.mels[f][:, start: start + frames].clone()
 
 
-def train_cyclegan(domain_a: str | os.PathLike, domain_b: str | os.PathLike, out: str | os.PathLike,
-                   preset: CycleGANPreset, *, steps: int | None = None, resume: bool = False, seed: int = 0,
-                   device: str = "cpu", progress: bool = True, tensorboard: bool = True) -> dict:
-    """Train (or resume) a CycleGAN between two audio folders; torchrun makes it data-parallel.
-
-    Returns the last logged metrics (``d_loss``, ``g_adv``, ``cycle``, ``identity``, ``g_loss``, ``step``...).
-
-    Examples
-    --------
-    >>> from ganaudio.presets.cyclegan import load_cyclegan_preset
-    >>> train_cyclegan("data/piano", "data/violin", "runs/p2v", load_cyclegan_preset("tiny"))  # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_cyclegan_trainer(domain_a, domain_b, out, preset, seed=seed, device=dist.device,
-                                         progress=progress, dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
-    finally:
-        dist_utils.shutdown(dist)
 
 
 def export_cyclegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, half: bool = False,
@@ -289,9 +253,6 @@ def export_cyclegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *
     --------
     >>> export_cyclegan("runs/p2v", "models/piano2violin", half=True)  # doctest: +SKIP
     """
-    from ganaudio.train.checkpoint import write_model_folder
-    from ganaudio.transfer.cyclegan import load_cyclegan
-
     model = load_cyclegan(checkpoint)
     config = {k: v for k, v in model.config.items() if k != "discriminator"}
     config["data"] = {k: ({kk: vv for kk, vv in v.items() if kk != "root"} if isinstance(v, dict) else v)

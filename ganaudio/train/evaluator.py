@@ -27,7 +27,14 @@ import torch.nn.functional as F
 from ganaudio.data.soundfont import NSYNTH_FAMILIES
 from ganaudio.errors import DataError, ParameterError
 from ganaudio.eval.evaluator import NoteEvaluator
-from ganaudio.train.checkpoint import write_model_folder
+from ganaudio.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    load_train_state,
+    remove_stale,
+    save_checkpoint,
+    write_model_folder,
+)
 
 __all__ = ["train_evaluator", "load_note_features", "export_model"]
 
@@ -38,7 +45,8 @@ GAIN_DB = 12.0  # random gain augmentation, +-dB
 
 def load_note_features(data: str | os.PathLike, *, split: str | None, representation, n_frames: int,
                        cache_dir: str | os.PathLike, pitch_range: tuple[int, int] | None = (24, 84),
-                       sources: Sequence[str] | None = ("acoustic",), progress: bool = False):
+                       sources: Sequence[str] | None = ("acoustic",), progress: bool = False,
+                       skipped: dict | None = None):
     """Log-mel features and labels of one split, through the feature cache.
 
     Returns
@@ -46,6 +54,10 @@ def load_note_features(data: str | os.PathLike, *, split: str | None, representa
     features : np.ndarray ``(n, 1, n_mels, n_frames)`` float32 (empty when the split has no notes)
     pitches : np.ndarray ``(n,)`` MIDI
     families : np.ndarray ``(n,)`` index into NSynth's families
+
+    Unusable notes (unreadable, NaN, silent, truncated) are left out by the
+    feature cache; ``skipped`` (optional dict) receives its
+    :meth:`~ganaudio.data.screen.SkipReport.to_dict` when given.
     """
     from ganaudio.data.cache import build_note_cache
     from ganaudio.data.nsynth import load_note_examples
@@ -59,6 +71,8 @@ def load_note_features(data: str | os.PathLike, *, split: str | None, representa
     family_of = {n.instrument_str: NSYNTH_FAMILIES.index(n.instrument_family_str) for n in notes}
     cache = build_note_cache(data, cache_dir, representation=representation, n_frames=n_frames, split=split,
                              pitch_range=pitch_range, sources=sources, progress=progress)
+    if skipped is not None:
+        skipped.update(cache.skipped)
     features = np.concatenate([np.asarray(s) for s in cache.shards()]).astype(np.float32)
     pitches = np.array([e["pitch"] for e in cache.index])
     families = np.array([family_of[e["instrument_str"]] for e in cache.index])
@@ -142,12 +156,6 @@ def train_evaluator(
     from tqdm.auto import tqdm
 
     from ganaudio.representations import Mel
-    from ganaudio.train.checkpoint import (
-        latest_checkpoint,
-        load_checkpoint,
-        load_train_state,
-        save_checkpoint,
-    )
 
     if batch_size < 1 or epochs < 1:
         raise ParameterError(f"batch_size and epochs must be >= 1, got {batch_size} and {epochs}")
@@ -157,10 +165,12 @@ def train_evaluator(
     rep = Mel(sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
     cache_dir = Path(cache_dir) if cache_dir is not None else Path(data) / ".ganaudio-cache"
     kw = dict(representation=rep, n_frames=n_frames, cache_dir=cache_dir, pitch_range=pitch_range, sources=sources)
-    x_train, p_train, f_train = load_note_features(data, split="train", progress=progress, **kw)
+    skipped: dict = {"train": {}, "valid": {}, "test": {}}
+    x_train, p_train, f_train = load_note_features(data, split="train", progress=progress, skipped=skipped["train"],
+                                                   **kw)
     if len(x_train) < 2:
         raise DataError(f"{data}: the train split has {len(x_train)} notes; the evaluator needs at least 2")
-    held_out = {s: load_note_features(data, split=s, **kw) for s in ("valid", "test")}
+    held_out = {s: load_note_features(data, split=s, skipped=skipped[s], **kw) for s in ("valid", "test")}
     low, high = int(p_train.min()), int(p_train.max())
     net = NoteEvaluator(n_mels=n_mels, n_frames=n_frames, n_pitches=high - low + 1, lowest_pitch=low)
     flat = torch.from_numpy(x_train).transpose(0, 2).reshape(n_mels, -1)
@@ -174,6 +184,7 @@ def train_evaluator(
     step, epoch, best = 0, 0, -1.0
     rng = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
+    remove_stale(out / "checkpoints")
     if resume and (last := latest_checkpoint(out / "checkpoints")) is not None:
         _, states = load_checkpoint(last)
         net.load_state_dict(states["evaluator"])
@@ -186,6 +197,7 @@ def train_evaluator(
     config = {"family": "evaluator", "evaluator": net.config(), "representation": rep.config(),
               "families": list(NSYNTH_FAMILIES),
               "data": {"root": str(data), "train_notes": int(len(x_train)), "pitch_range": [low, high],
+                       "skipped": skipped,
                        "sources": list(sources) if sources else None}}
     x_all, p_all, f_all = torch.from_numpy(x_train), torch.from_numpy(p_train - low), torch.from_numpy(f_train)
     stop = False
@@ -237,6 +249,7 @@ def train_evaluator(
                "test": _accuracy(net, *held_out["test"], device),
                "train": _accuracy(net, x_train, p_train, f_train, device),
                "epoch": best_config["epoch"], "steps": best_config["step"],
+               "data_skipped": {f"{split} split": v for split, v in skipped.items() if v},
                "seconds": round(time.perf_counter() - started, 1)}
     best_config["metrics"] = metrics
     from ganaudio.io import atomic_path

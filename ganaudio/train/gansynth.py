@@ -1,95 +1,131 @@
-"""GANSynth training entry point: preset -> feature cache -> models -> :class:`GANTrainer`."""
+"""GANSynth training: its losses (:class:`ConditionalGANLoss`) and batches (notes from the feature cache).
+
+``build_gansynth_trainer`` goes preset -> feature cache -> models -> :class:`~ganaudio.train.engine.GANTrainer`;
+``grow_gansynth`` widens a trained model's inputs for a continued run.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+import ganaudio.losses as losses
+import ganaudio.train.distributed as dist_utils
 from ganaudio.data.cache import build_note_cache
 from ganaudio.data.datasets import NoteDataset
-from ganaudio.errors import DataError, ParameterError
+from ganaudio.errors import CheckpointError, DataError, ParameterError
+from ganaudio.loading import read_model_folder, write_model_folder
 from ganaudio.models.gansynth import Discriminator, Generator
-from ganaudio.presets.gansynth import GANSynthPreset
-from ganaudio.train import distributed as dist_utils
-from ganaudio.train.engine import GANTrainer
+from ganaudio.presets.base import apply_overrides
+from ganaudio.presets.gansynth import PRESETS, GANSynthPreset
+from ganaudio.synth.generator import sample_notes
+from ganaudio.train.engine import GANObjective, GANTrainer, Step
 from ganaudio.train.periodicity import PeriodicityPrior
+from ganaudio.train.resume import same_config
 
-__all__ = ["build_gansynth_trainer", "generate_notes", "grow_gansynth", "load_gansynth", "oversampled_order",
-           "periodicity_prior", "sample_notes", "train_gansynth"]
+__all__ = ["ConditionalGANLoss", "build_gansynth_trainer", "grow_gansynth", "oversampled_order", "periodicity_prior"]
 
 log = logging.getLogger(__name__)
 
 
-def sample_notes(generator: Generator, representation, normalizer, pitches, *, seed: int = 0,
-                 n_iter: int = 8, n_frames: int | None = None) -> dict:
-    """One note per MIDI pitch from ``generator``, decoded to audio: ``{"pitch_060": (wave (time,), rate)}``.
+class ConditionalGANLoss(GANObjective):
+    """Class-conditional GAN losses (GANSynth's AC-GAN with ProGAN's penalties) over ``(images, labels)`` batches.
 
-    The same seed gives the same latent vectors at every call, so samples from
-    successive checkpoints are comparable.
+    The generator is called ``G(z (B, latent_dim), labels (B,))`` (with ``G.latent_dim``); the discriminator
+    returns ``(score (B,), class_logits (B, K))`` from ``D(x, labels)``.
+
+    Parameters
+    ----------
+    loss : {"nonsaturating", "hinge", "wgan", "lsgan"}
+    gp_weight, r1_weight, drift_weight, aux_weight : float
+        WGAN-GP, R1 (applied as ``r1_weight / 2 * R1``), ProGAN drift and AC-GAN weights; 0 turns one off
+        (``aux_weight=0``: no classifier terms at all, as MuseGAN trains).
+    r1_every : int
+        Lazy R1 (StyleGAN2): apply it every this many steps, scaled up by the same factor.
+    aux_fake_in_d : bool
+        Also train the discriminator's classifier on fakes (GANSynth) rather than on real notes only.
+    mode_seeking_weight, mode_seeking_ceiling : float
+        MSGAN's mode-seeking term against mode collapse (0 = off): the generator
+        batch's second half repeats the first half's labels with fresh latents,
+        and :func:`ganaudio.losses.mode_seeking_loss` of the pairs is added to
+        the generator loss, each pair's output/latent distance ratio capped at the ceiling.
+    generator_penalty : callable, optional
+        ``(fake (B, ...), labels (B,)) -> scalar`` added to the generator loss
+        with weight ``generator_penalty_weight`` and reported as ``g_penalty``
+        (e.g. :class:`ganaudio.train.periodicity.PeriodicityPrior`).
     """
-    device = next(generator.parameters()).device
-    z = torch.randn(len(pitches), generator.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
-    spec = generator(z, generator.pitch_index(list(pitches)).to(device)).float().cpu()
-    spec = normalizer.denormalize(spec)
-    length = representation.samples_for(n_frames or spec.shape[-1])
-    waves = representation.decode(spec, length=length, method="phase-griffinlim", n_iter=n_iter)
-    out = {}
-    for pitch, wave in zip(pitches, waves.numpy()):
-        peak = float(np.abs(wave).max())
-        out[f"pitch_{pitch:03d}"] = (wave / max(peak / 0.9, 1.0), representation.sample_rate)
-    return out
 
+    def __init__(self, *, loss: str = "hinge", gp_weight: float = 0.0, r1_weight: float = 0.0, r1_every: int = 1,
+                 drift_weight: float = 0.0, aux_weight: float = 1.0, aux_fake_in_d: bool = False,
+                 mode_seeking_weight: float = 0.0, mode_seeking_ceiling: float = float("inf"),
+                 generator_penalty: Callable | None = None, generator_penalty_weight: float = 0.0):
+        if r1_every < 1:
+            raise ParameterError(f"r1_every must be >= 1, got {r1_every}")
+        self.d_adv, self.g_adv = losses.adversarial_losses(loss)
+        self.weights = dict(gp=float(gp_weight), r1=float(r1_weight), drift=float(drift_weight), aux=float(aux_weight),
+                            ms=float(mode_seeking_weight), penalty=float(generator_penalty_weight))
+        self.r1_every, self.aux_fake_in_d, self.ms_ceiling = int(r1_every), bool(aux_fake_in_d), float(mode_seeking_ceiling)
+        self.generator_penalty = generator_penalty if generator_penalty_weight else None
 
-def load_gansynth(path: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True):
-    """A trained generator from a checkpoint / model folder: ``(generator, representation, normalizer, config)``.
+    def d_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        real, labels = step.batch
+        w, G, D = self.weights, step.G, step.D
+        z = torch.randn(real.shape[0], G.latent_dim, generator=step.generator).to(step.device)
+        with step.autocast():
+            with torch.no_grad():
+                fake = G(z, labels)
+            real_score, real_logits = D(real, labels)
+            fake_score, fake_logits = D(fake, labels)
+        real_score, fake_score = real_score.float(), fake_score.float()
+        d_loss = d_adv = self.d_adv(real_score, fake_score)
+        metrics = {"d_adv": d_adv}
+        if w["aux"]:
+            d_aux = losses.aux_classifier_loss(real_logits, labels)
+            if self.aux_fake_in_d:
+                d_aux = (d_aux + losses.aux_classifier_loss(fake_logits, labels)) / 2
+            d_loss = d_adv + w["aux"] * d_aux
+            metrics.update(d_aux=d_aux, aux_acc_real=(real_logits.argmax(dim=1) == labels).float().mean())
+        critic = lambda x: D(x, labels)[0]
+        if w["gp"]:
+            metrics["gp"] = losses.gradient_penalty(critic, real, fake.float(), generator=step.generator)
+            d_loss = d_loss + w["gp"] * metrics["gp"]
+        if w["r1"] and step.index % self.r1_every == 0:
+            metrics["r1"] = losses.r1_penalty(critic, real)
+            d_loss = d_loss + w["r1"] * self.r1_every / 2 * metrics["r1"]
+        if w["drift"]:
+            d_loss = d_loss + w["drift"] * losses.drift_penalty(real_score)
+        return d_loss, metrics
 
-    ``ema`` picks the EMA weights (what samples and releases use) when the folder has them.
-
-    Raises
-    ------
-    CheckpointError
-        If the folder is not a GANSynth checkpoint or its weights do not fit its config.
-    """
-    from ganaudio.errors import CheckpointError
-    from ganaudio.representations import Normalizer, from_config
-    from ganaudio.train.checkpoint import load_checkpoint
-
-    config, states = load_checkpoint(path)
-    if config.get("family") != "gansynth":
-        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not gansynth")
-    try:
-        generator = Generator.from_config(config["generator"])
-        rep = from_config(config["representation"])
-        normalizer = Normalizer.from_dict(config["normalizer"])
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
-    name = "generator_ema" if ema and "generator_ema" in states else "generator"
-    try:
-        generator.load_state_dict(states[name])
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: generator weights do not fit its config ({str(exc).splitlines()[0]})") from None
-    return generator.to(device).eval(), rep, normalizer, config
-
-
-@torch.no_grad()
-def generate_notes(generator: Generator, representation, normalizer, pitches, seeds, *, n_iter: int = 16,
-                   batch_size: int = 64) -> np.ndarray:
-    """Waveforms ``(len(pitches), time)`` for MIDI ``pitches`` with one latent per entry of ``seeds``."""
-    device = next(generator.parameters()).device
-    waves = []
-    for start in range(0, len(pitches), batch_size):
-        p = list(pitches[start:start + batch_size])
-        z = torch.stack([torch.randn(generator.latent_dim, generator=torch.Generator().manual_seed(int(s)))
-                         for s in seeds[start:start + batch_size]]).to(device)
-        spec = normalizer.denormalize(generator(z, generator.pitch_index(p).to(device)).float().cpu())
-        length = representation.samples_for(spec.shape[-1])
-        waves.append(representation.decode(spec, length=length, method="phase-griffinlim", n_iter=n_iter).numpy())
-    return np.concatenate(waves)
+    def g_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        real, labels = step.batch
+        w, B = self.weights, real.shape[0]
+        z = torch.randn(B, step.G.latent_dim, generator=step.generator).to(step.device)
+        half = B // 2 if w["ms"] else 0
+        if half:  # pairs (i, half + i) share a label and differ in latent
+            labels = torch.cat([labels[:half], labels[:half], labels[2 * half:]])
+        with step.autocast():
+            fake = step.G(z, labels)
+            fake_score, fake_logits = step.D(fake, labels)
+        g_loss = g_adv = self.g_adv(fake_score.float())
+        metrics = {"g_adv": g_adv}
+        if w["aux"]:
+            g_aux = losses.aux_classifier_loss(fake_logits, labels)
+            g_loss = g_adv + w["aux"] * g_aux
+            metrics.update(g_aux=g_aux, aux_acc_fake=(fake_logits.argmax(dim=1) == labels).float().mean())
+        if half:
+            metrics["ms"] = losses.mode_seeking_loss(fake[:half], fake[half:2 * half], z[:half], z[half:2 * half],
+                                                     ceiling=self.ms_ceiling)
+            g_loss = g_loss + w["ms"] * metrics["ms"]
+        if self.generator_penalty is not None:
+            metrics["g_penalty"] = self.generator_penalty(fake.float(), labels)
+            g_loss = g_loss + w["penalty"] * metrics["g_penalty"]
+        return g_loss, metrics
 
 
 def oversampled_order(pitches, *, below: int, repeats: int) -> torch.Tensor:
@@ -136,7 +172,7 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
     penalty = periodicity_prior(dataset, rep, cache.normalizer, preset) if preset.periodicity_weight else None
     order = oversampled_order(dataset.pitches, below=preset.low_pitch_below, repeats=preset.low_pitch_repeats)
 
-    def batch_fn(indices: torch.Tensor):
+    def batch_fn(indices: torch.Tensor, generator: torch.Generator | None = None):
         spec, pitch, _velocity, _instrument = dataset.batch(order[indices])
         return spec, pitch - preset.pitch_min
 
@@ -151,16 +187,17 @@ def build_gansynth_trainer(data: str | os.PathLike, out: str | os.PathLike, pres
         "normalizer": cache.normalizer.to_dict(),
         "preset": preset.to_dict(),
         "data": {"root": str(Path(data).resolve()), "cache_key": cache.path.name, "notes": len(dataset),
-                 "instruments": cache.instruments, "pitches": present, "seed": seed},
+                 "instruments": cache.instruments, "pitches": present, "seed": seed, "skipped": cache.skipped},
     }
-    return GANTrainer(
-        G, D, batch_fn=batch_fn, n_examples=len(order), out_dir=out, batch_size=preset.batch_size,
-        g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), loss=preset.loss,
-        gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,
-        drift_weight=preset.drift_weight, aux_weight=preset.aux_weight,
+    objective = ConditionalGANLoss(
+        loss=preset.loss, gp_weight=preset.gp_weight, r1_weight=preset.r1_weight, r1_every=preset.r1_every,
+        drift_weight=preset.drift_weight, aux_weight=preset.aux_weight, aux_fake_in_d=preset.aux_fake_in_d,
         mode_seeking_weight=preset.mode_seeking_weight, mode_seeking_ceiling=preset.mode_seeking_ceiling,
-        generator_penalty=penalty, generator_penalty_weight=preset.periodicity_weight,
-        aux_fake_in_d=preset.aux_fake_in_d, ema_decay=preset.ema_decay,
+        generator_penalty=penalty, generator_penalty_weight=preset.periodicity_weight)
+    return GANTrainer(
+        G, D, objective=objective, batch_fn=batch_fn, n_examples=len(order), out_dir=out,
+        batch_size=preset.batch_size, g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2),
+        ema_decay=preset.ema_decay,
         grad_clip=preset.grad_clip, warmup_steps=preset.warmup_steps,
         max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision, log_every=preset.log_every,
         sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
@@ -192,27 +229,6 @@ def periodicity_prior(dataset: NoteDataset, representation, normalizer, preset: 
     return prior
 
 
-def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, preset: GANSynthPreset, *,
-                   steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
-                   cache_dir: str | os.PathLike | None = None, progress: bool = True,
-                   init_from: str | os.PathLike | None = None) -> dict:
-    """Train (or resume) a GANSynth run; torchrun's environment makes it data-parallel. Returns the last metrics.
-
-    ``init_from`` starts a new run from a model folder's weights and step
-    (e.g. the bundled ganaudio/assets/gansynth_tiny) with fresh optimizers.
-
-    Examples
-    --------
-    >>> from ganaudio.presets import load_preset
-    >>> train_gansynth("data/notes", "runs/tiny", load_preset("tiny"), steps=2000)   # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_gansynth_trainer(data, out, preset, seed=seed, device=dist.device, cache_dir=cache_dir,
-                                         progress=progress, dist=dist)
-        return trainer.fit(steps or preset.steps, resume=resume, init_from=init_from)
-    finally:
-        dist_utils.shutdown(dist)
 
 
 def _grown_state(old: dict[str, torch.Tensor], module: torch.nn.Module, what: str) -> dict[str, torch.Tensor]:
@@ -223,8 +239,6 @@ def _grown_state(old: dict[str, torch.Tensor], module: torch.nn.Module, what: st
     its run-time constant, so the grown network computes what the old one
     did; a plain convolution keeps its weights as they were.
     """
-    from ganaudio.errors import CheckpointError
-
     state = module.state_dict()
     unused = sorted(set(old) - set(state))
     if unused:
@@ -260,12 +274,7 @@ def grow_gansynth(path: str | os.PathLike, out: str | os.PathLike, *, harmonic_i
     >>> grow_gansynth("ganaudio/assets/gansynth_tiny", "runs/grown", harmonic_input=True,
     ...               freq_branch=64)   # doctest: +SKIP
     """
-    from ganaudio.errors import CheckpointError
-    from ganaudio.presets.gansynth import PRESETS, apply_overrides
-    from ganaudio.train.checkpoint import load_checkpoint, write_model_folder
-    from ganaudio.train.engine import same_config
-
-    config, states = load_checkpoint(path)
+    config, states = read_model_folder(path)
     if config.get("family") != "gansynth" or "preset" not in config:
         raise CheckpointError(f"{path} is not a GANSynth model folder with its preset")
     changes = {k: v for k, v in (("harmonic_input", harmonic_input), ("freq_branch", freq_branch)) if v is not None}

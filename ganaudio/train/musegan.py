@@ -1,10 +1,8 @@
-"""MuseGAN training entry point: prepared phrases -> models -> the shared :class:`GANTrainer`; model export and quality.
+"""MuseGAN training: batches of prepared phrases for the GAN engine, MIDI samples, model export and quality.
 
-The engine trains MuseGAN as it is: the generator ignores the (all-zero)
-labels, the critic returns one constant logit so the auxiliary-classifier
-term is 0 (and ``aux_weight`` is 0 as well), and the loss is WGAN-GP.
-:class:`MuseGANTrainer` only drops those meaningless auxiliary figures from
-the logged metrics and writes samples as MIDI files instead of WAVs.
+Its losses are WGAN-GP: :class:`~ganaudio.train.gansynth.ConditionalGANLoss` with
+the auxiliary classifier off (the generator ignores the all-zero labels, the
+critic's one logit is never used). Samples are MIDI files.
 """
 
 from __future__ import annotations
@@ -17,19 +15,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import ganaudio.train.distributed as dist_utils
+from ganaudio.compose import load_composer, load_musegan, roll_to_tracks_midi
 from ganaudio.data.phrases import PhraseDataset
-from ganaudio.errors import CheckpointError, DataError, ParameterError
+from ganaudio.errors import DataError, ParameterError
+from ganaudio.eval.rolls import metrics_table, roll_metrics
+from ganaudio.loading import write_model_folder
 from ganaudio.models.musegan import Discriminator, Generator
 from ganaudio.presets.musegan import MuseGANPreset
-from ganaudio.train import distributed as dist_utils
 from ganaudio.train.engine import GANTrainer
+from ganaudio.train.gansynth import ConditionalGANLoss
 
-__all__ = ["MuseGANTrainer", "build_musegan_trainer", "export_musegan", "load_musegan", "monophonic_tracks",
-           "phrase_layout", "quality_table", "train_musegan"]
+__all__ = ["build_musegan_trainer", "midi_samples", "export_musegan", "monophonic_tracks",
+           "phrase_layout", "quality_table"]
 
 log = logging.getLogger(__name__)
-
-_AUX_KEYS = ("d_aux", "g_aux", "aux_acc_real", "aux_acc_fake")
 
 
 def phrase_layout(data: str | os.PathLike) -> dict:
@@ -73,46 +73,20 @@ def monophonic_tracks(data: str | os.PathLike, *, max_phrases: int = 2000, toler
     return [bool(c <= tolerance * max(int(s), 1)) for s, c in zip(sounding.tolist(), chords.tolist())]
 
 
-class MuseGANTrainer(GANTrainer):
-    """:class:`GANTrainer` logging no auxiliary-classifier figures and writing MIDI samples.
-
-    ``layout`` is :func:`phrase_layout`'s dict; ``threshold`` and ``qpm`` shape the sample MIDI files.
-    """
-
-    def __init__(self, *args, layout: dict, threshold: float = 0.5, qpm: float = 100.0, n_samples: int = 4,
-                 **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.sample_fn is None:  # the engine writes samples only when a sample_fn is set; MIDI comes from here
-            self.sample_fn = lambda generator, step: {}
-        self.layout, self.threshold, self.qpm, self.n_samples = layout, float(threshold), float(qpm), int(n_samples)
-
-    def train_step(self, step: int) -> dict:
-        metrics = super().train_step(step)
-        return {k: v for k, v in metrics.items() if k not in _AUX_KEYS}
-
-    def _write_samples(self) -> None:
-        if not self.dist.is_main:
-            return
-        from ganaudio.compose import roll_to_tracks_midi
-        from ganaudio.io import atomic_path
-
-        self.G_ema.eval()
-        z = torch.randn(self.n_samples, self.G_ema.latent_dim, generator=torch.Generator().manual_seed(self.seed))
-        rolls = self.G_ema.generate(z.to(self.device), threshold=self.threshold,
-                                    monophonic=self.layout.get("monophonic", False)).cpu()
-        folder = self.out_dir / "samples" / f"step_{self.step:08d}"
-        lay = self.layout
-        for k, roll in enumerate(rolls):
-            midi = roll_to_tracks_midi(roll, names=lay["names"], programs=lay["programs"], is_drum=lay["is_drum"],
-                                       steps_per_beat=lay["steps_per_beat"], pitch_offset=lay["pitch_offset"],
-                                       qpm=self.qpm)
-            with atomic_path(folder / f"sample_{k}.mid") as tmp:
-                midi.write(str(tmp))
+def midi_samples(generator, *, layout: dict, threshold: float, qpm: float, seed: int, n: int = 4) -> dict:
+    """``n`` phrases from ``generator`` as MIDI, always from the same latents: ``{"sample_0": PrettyMIDI, ...}``."""
+    device = next(generator.parameters()).device
+    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    rolls = generator.generate(z.to(device), threshold=threshold, monophonic=layout.get("monophonic", False)).cpu()
+    return {f"sample_{k}": roll_to_tracks_midi(roll, names=layout["names"], programs=layout["programs"],
+                                               is_drum=layout["is_drum"], steps_per_beat=layout["steps_per_beat"],
+                                               pitch_offset=layout["pitch_offset"], qpm=qpm)
+            for k, roll in enumerate(rolls)}
 
 
 def build_musegan_trainer(data: str | os.PathLike, out: str | os.PathLike, preset: MuseGANPreset, *,
                           seed: int = 0, device: str | torch.device = "cpu", progress: bool = True,
-                          dist: dist_utils.DistInfo | None = None, tensorboard: bool = True) -> MuseGANTrainer:
+                          dist: dist_utils.DistInfo | None = None, tensorboard: bool = True) -> GANTrainer:
     """Everything a MuseGAN run needs, ready for ``trainer.fit(preset.steps, resume=...)``.
 
     Parameters
@@ -139,72 +113,29 @@ def build_musegan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
                                                     steps_per_beat=layout["steps_per_beat"],
                                                     pitch_offset=layout["pitch_offset"]))
 
-    def batch_fn(indices: torch.Tensor):
+    def batch_fn(indices: torch.Tensor, generator: torch.Generator | None = None):
         x = torch.stack([dataset[int(i)] for i in indices])
         return (x > 0).float(), torch.zeros(len(indices), dtype=torch.long)
+
+    def sample_fn(generator, step):
+        return midi_samples(generator, layout=layout, threshold=preset.threshold, qpm=preset.qpm, seed=seed)
 
     config = {"family": "musegan", "layout": layout, "threshold": preset.threshold, "qpm": preset.qpm,
               "preset": preset.to_dict(),
               "data": {"root": str(Path(data).resolve()), "split": preset.split, "phrases": len(dataset),
-                       "seed": seed}}
-    return MuseGANTrainer(
-        G, D, batch_fn=batch_fn, n_examples=len(dataset), out_dir=out, batch_size=preset.batch_size,
-        g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), loss="wgan",
-        gp_weight=preset.gp_weight, aux_weight=0.0, ema_decay=preset.ema_decay, max_bad_steps=preset.max_bad_steps,
-        mixed_precision=preset.mixed_precision, log_every=preset.log_every, sample_every=preset.sample_every,
-        checkpoint_every=preset.checkpoint_every, keep_checkpoints=preset.keep_checkpoints, checkpoint_config=config,
-        seed=seed, device=device, dist=dist, progress=progress, tensorboard=tensorboard,
-        layout=layout, threshold=preset.threshold, qpm=preset.qpm,
+                       "seed": seed, "skipped": dataset.skipped}}
+    # WGAN-GP (MuseGAN's objective) through the conditional losses with the classifier off: one class, no labels
+    objective = ConditionalGANLoss(loss="wgan", gp_weight=preset.gp_weight, aux_weight=0.0)
+    return GANTrainer(
+        G, D, objective=objective, batch_fn=batch_fn, n_examples=len(dataset), out_dir=out,
+        batch_size=preset.batch_size, g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2),
+        ema_decay=preset.ema_decay, max_bad_steps=preset.max_bad_steps, mixed_precision=preset.mixed_precision,
+        log_every=preset.log_every, sample_every=preset.sample_every, checkpoint_every=preset.checkpoint_every,
+        keep_checkpoints=preset.keep_checkpoints, checkpoint_config=config, sample_fn=sample_fn, seed=seed,
+        device=device, dist=dist, progress=progress, tensorboard=tensorboard,
     )
 
 
-def train_musegan(data: str | os.PathLike, out: str | os.PathLike, preset: MuseGANPreset, *,
-                  steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
-                  progress: bool = True, tensorboard: bool = True) -> dict:
-    """Train (or resume) a MuseGAN run; torchrun's environment makes it data-parallel. Returns the last metrics.
-
-    Examples
-    --------
-    >>> from ganaudio.presets.musegan import load_musegan_preset
-    >>> train_musegan("data/chorales/phrases", "runs/musegan", load_musegan_preset("tiny"), steps=4000)  # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_musegan_trainer(data, out, preset, seed=seed, device=dist.device, progress=progress,
-                                        dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
-    finally:
-        dist_utils.shutdown(dist)
-
-
-def load_musegan(path: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True):
-    """A trained generator from a checkpoint or model folder: ``(generator, config)`` (eval mode).
-
-    Raises
-    ------
-    CheckpointError
-        If the folder is not a MuseGAN model or its weights do not fit its config.
-    """
-    from ganaudio.train.checkpoint import load_checkpoint
-
-    config, states = load_checkpoint(path)
-    if config.get("family") != "musegan":
-        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not musegan")
-    try:
-        generator = Generator.from_config(config["generator"])
-        layout = config["layout"]
-        if len(layout["names"]) != generator.n_tracks:
-            raise CheckpointError(f"{path}: layout names {len(layout['names'])} tracks, generator has "
-                                  f"{generator.n_tracks}")
-    except (KeyError, TypeError, ParameterError) as exc:
-        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
-    name = "generator_ema" if ema and "generator_ema" in states else "generator"
-    try:
-        generator.load_state_dict(states[name])
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: generator weights do not fit its config ({str(exc).splitlines()[0]})") \
-            from None
-    return generator.to(device).eval(), config
 
 
 def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, notes: dict | None = None,
@@ -215,8 +146,6 @@ def export_musegan(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *,
     per track, see :func:`monophonic_tracks`) replaces the checkpoint's decoding flags. Written
     into a temporary folder and renamed, so ``out_dir`` is complete or absent.
     """
-    from ganaudio.train.checkpoint import write_model_folder
-
     generator, config = load_musegan(checkpoint)
     config = {k: v for k, v in config.items() if k != "discriminator"}
     config["data"] = {k: v for k, v in config.get("data", {}).items() if k != "root"}
@@ -262,9 +191,6 @@ def quality_table(model_dir: str | os.PathLike | None, data_dir: str | os.PathLi
     >>> result = quality_table(None, "data/chorales/phrases")  # doctest: +SKIP
     >>> print(result["table"])  # doctest: +SKIP
     """
-    from ganaudio.compose import load_composer
-    from ganaudio.eval.rolls import metrics_table, roll_metrics
-
     if n_phrases < 1:
         raise ParameterError(f"n_phrases must be >= 1, got {n_phrases!r}")
     composer = load_composer(model_dir)

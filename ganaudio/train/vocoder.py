@@ -1,12 +1,10 @@
-"""Mel vocoder training on the shared GAN engine: audio folder -> segments -> :class:`VocoderTrainer`.
+"""Mel vocoder training: its losses (:class:`VocoderLoss`) and batches (audio segments) for the GAN engine.
 
-:class:`VocoderTrainer` reuses :class:`GANTrainer`'s checkpoints, exact resume,
-data-parallel gradient averaging, EMA, NaN-step skipping and logging, and
-replaces only its step: the generator maps the log-mel of a real segment back to
-the segment; the discriminator step (least squares over every multi-period and
-multi-resolution STFT sub-discriminator) comes first, then the generator step
-with mel L1, multi-resolution STFT, least-squares adversarial and feature
-matching losses (HiFi-GAN's models.py order).
+The generator maps the log-mel of a real segment back to the segment; the
+discriminator update (least squares over every multi-period and
+multi-resolution STFT sub-discriminator) comes first, then the generator
+update with mel L1, multi-resolution STFT, least-squares adversarial and
+feature matching losses (HiFi-GAN's models.py order).
 """
 
 from __future__ import annotations
@@ -18,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganaudio import losses
+import ganaudio.losses as losses
+import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import DataError
 from ganaudio.models.hifigan import VocoderDiscriminator
 from ganaudio.presets.vocoder import VocoderPreset
-from ganaudio.train import distributed as dist_utils
-from ganaudio.train.engine import GANTrainer
+from ganaudio.train.engine import GANObjective, GANTrainer, Step
 
-__all__ = ["VocoderTrainer", "build_vocoder_trainer", "load_audio_segments", "train_vocoder"]
+__all__ = ["VocoderLoss", "build_vocoder_trainer", "load_audio_segments"]
 
 log = logging.getLogger(__name__)
 
@@ -49,28 +47,26 @@ def load_audio_segments(data: str | os.PathLike, *, sample_rate: int, segment_le
     -------
     segments : torch.Tensor, int16, ``(n_segments, segment_length)``
     summary : dict
-        ``files``, ``segments``, ``seconds``, ``quiet`` (segments left out).
+        ``files`` (used), ``segments``, ``seconds``, ``quiet`` (segments left out), ``skipped``
+        (unreadable, NaN/inf, silent and truncated files left out: a
+        :meth:`~ganaudio.data.screen.SkipReport.to_dict`).
 
     Raises
     ------
     DataError
-        If ``data`` is missing or yields no segment.
+        If ``data`` is missing, holds no usable file or yields no segment.
     """
     from tqdm.auto import tqdm
 
-    from ganaudio.data.segments import AUDIO_EXTENSIONS
-    from ganaudio.io import load_audio
+    from ganaudio.data.screen import SkipReport, read_checked_audio
+    from ganaudio.data.segments import audio_files
 
     root = Path(data)
-    if not root.exists():
-        raise DataError(f"vocoder data {str(root)!r} does not exist")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
-                                                  if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
-    if not files:
-        raise DataError(f"{root} holds no audio files (looked for {', '.join(AUDIO_EXTENSIONS)})")
+    files = audio_files(root, what="vocoder data")
     chunks, quiet = [], 0
-    for path in tqdm(files, unit="file", desc="loading audio", disable=not progress):
-        y, _ = load_audio(path, sample_rate=sample_rate)
+    report = SkipReport()
+    bar = tqdm(files, unit="file", desc="loading audio", disable=not progress)
+    for _path, y in report.each(bar, read=lambda p: read_checked_audio(p, sample_rate=sample_rate)):
         n = len(y) // segment_length
         if n == 0:
             continue
@@ -78,103 +74,81 @@ def load_audio_segments(data: str | os.PathLike, *, sample_rate: int, segment_le
         loud = np.sqrt((seg.astype(np.float64) ** 2).mean(axis=1)) >= min_rms
         quiet += int((~loud).sum())
         chunks.append(np.round(np.clip(seg[loud], -1, 32767 / 32768) * 32768).astype(np.int16))
+    report.log_summary(root)
+    report.require_some(root)
     segments = torch.from_numpy(np.concatenate(chunks)) if chunks else torch.empty(0, segment_length, dtype=torch.int16)
     if len(segments) < 2:
         raise DataError(f"{root}: only {len(segments)} segment(s) of {segment_length} samples above "
                         f"RMS {min_rms}; a vocoder needs minutes of audio")
-    summary = {"files": len(files), "segments": len(segments), "quiet": quiet,
-               "seconds": round(len(segments) * segment_length / sample_rate, 1)}
+    summary = {"files": report.used, "segments": len(segments), "quiet": quiet,
+               "seconds": round(len(segments) * segment_length / sample_rate, 1), "skipped": report.to_dict()}
     return segments, summary
 
 
-class VocoderTrainer(GANTrainer):
-    """GANTrainer whose step reconstructs real audio from its mel spectrogram.
+class VocoderLoss(GANObjective):
+    """A mel vocoder's losses over batches of real waveforms ``(B, 1, time)``.
+
+    The generator maps ``(B, n_mels, frames)`` to ``(B, 1, time >= (frames - 1) * hop)``; the
+    discriminator maps ``(B, 1, time)`` to ``[(logits, feature_maps), ...]`` (e.g. :class:`VocoderDiscriminator`).
 
     Parameters
     ----------
-    generator : nn.Module
-        ``(batch, n_mels, frames) -> (batch, 1, time >= (frames - 1) * hop)``.
-    discriminator : nn.Module
-        ``(batch, 1, time) -> [(logits, feature_maps), ...]`` (e.g. :class:`VocoderDiscriminator`).
     representation : ganaudio.representations.Mel
         The generator's input analysis; also sets the mel loss.
     mel_weight, stft_weight, fm_weight, adv_weight : float
         Loss weights (mel L1, multi-resolution STFT, feature matching, least-squares adversarial).
     disc_start : int
         Steps with reconstruction losses only, before the discriminator trains.
-    **engine
-        :class:`GANTrainer`'s keyword arguments (``batch_fn`` returns ``(waves (B, 1, T), labels)``;
-        labels are ignored).
     """
 
-    def __init__(self, generator, discriminator, *, representation, mel_weight: float = 45.0,
-                 stft_weight: float = 1.0, fm_weight: float = 2.0, adv_weight: float = 1.0, disc_start: int = 0,
-                 **engine):
-        super().__init__(generator, discriminator, loss="lsgan", ema_decay=engine.pop("ema_decay", 0.995),
-                         **engine)
+    def __init__(self, representation, *, mel_weight: float = 45.0, stft_weight: float = 1.0, fm_weight: float = 2.0,
+                 adv_weight: float = 1.0, disc_start: int = 0):
         self.rep = representation
-        self.loss_weights = {"mel": float(mel_weight), "stft": float(stft_weight), "fm": float(fm_weight),
-                                 "adv": float(adv_weight)}
+        self.weights = {"mel": float(mel_weight), "stft": float(stft_weight), "fm": float(fm_weight),
+                        "adv": float(adv_weight)}
         self.disc_start = int(disc_start)
+        self.d_adv, self.g_adv = losses.adversarial_losses("lsgan")
 
     def mel(self, wave: torch.Tensor) -> torch.Tensor:
         """``(batch, 1, time)`` to the generator's input ``(batch, n_mels, frames)``."""
         return self.rep.encode(wave.squeeze(1))[:, 0]
 
-    def _mel_loss(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        r = self.rep
-        return losses.log_mel_l1(fake, real, sample_rate=r.sample_rate, n_fft=r.n_fft, hop_length=r.hop_length,
-                                 n_mels=r.n_mels, fmin=r.fmin, fmax=r.fmax)
-
-    def _adversarial_d(self, real_out, fake_out) -> torch.Tensor:
-        return torch.stack([self.d_adv(r.float(), f.float()) for (r, _), (f, _) in zip(real_out, fake_out)]).sum()
-
-    def train_step(self, step: int) -> dict:
-        """One discriminator update (after ``disc_start``) then one generator update."""
-        real, _ = self.batch_fn(self._indices(step))
-        real = real.to(self.device, non_blocking=True)
+    def prepare(self, step: Step) -> None:
+        """The generator's reconstruction of the batch, made once for both updates."""
+        (real,) = step.batch
         with torch.no_grad():
             mel = self.mel(real)
-        w, adversarial = self.loss_weights, step >= self.disc_start
-        with self._autocast():
-            fake = self.G(mel)[..., : real.shape[-1]].float()
-        metrics = {}
+        with step.autocast():
+            step.shared["fake"] = step.G(mel)[..., : real.shape[-1]].float()
 
-        # ---------------- discriminator step
-        if adversarial:
-            with self._autocast():
-                d_loss = self._adversarial_d(self.D(real), self.D(fake.detach()))
-            metrics["d_loss"] = d_loss
-            if not self.guarded_update(d_loss, self.opt_d, self.D):
-                return self._bad_step(step, "discriminator", metrics)
+    def d_loss(self, step: Step) -> tuple[torch.Tensor, dict] | None:
+        if step.index < self.disc_start:
+            return None
+        (real,), fake = step.batch, step.shared["fake"]
+        with step.autocast():
+            real_out, fake_out = step.D(real), step.D(fake.detach())
+            d_loss = torch.stack([self.d_adv(r.float(), f.float()) for (r, _), (f, _) in zip(real_out, fake_out)]).sum()
+        return d_loss, {}
 
-        # ---------------- generator step
-        metrics["mel_l1"] = self._mel_loss(fake, real)
-        metrics["stft"] = losses.multi_resolution_stft_loss(fake.squeeze(1), real.squeeze(1))
+    def g_loss(self, step: Step) -> tuple[torch.Tensor, dict]:
+        (real,), fake, w, r = step.batch, step.shared["fake"], self.weights, self.rep
+        metrics = {"mel_l1": losses.log_mel_l1(fake, real, sample_rate=r.sample_rate, n_fft=r.n_fft,
+                                               hop_length=r.hop_length, n_mels=r.n_mels, fmin=r.fmin, fmax=r.fmax),
+                   "stft": losses.multi_resolution_stft_loss(fake.squeeze(1), real.squeeze(1))}
         g_loss = w["mel"] * metrics["mel_l1"] + w["stft"] * metrics["stft"]
-        self.D.requires_grad_(False)
-        try:
-            if adversarial:
-                with self._autocast():
-                    fake_out, real_out = self.D(fake), self.D(real)
-                metrics["g_adv"] = torch.stack([self.g_adv(f.float()) for f, _ in fake_out]).sum()
-                metrics["fm"] = torch.stack([losses.feature_matching(rf, ff) for (_, rf), (_, ff)
-                                             in zip(real_out, fake_out)]).sum()
-                g_loss = g_loss + w["adv"] * metrics["g_adv"] + w["fm"] * metrics["fm"]
-            metrics["g_loss"] = g_loss
-            g_ok = self.guarded_update(g_loss, self.opt_g, self.G)
-        finally:
-            self.D.requires_grad_(True)
-        if not g_ok:
-            return self._bad_step(step, "generator", metrics)
-        self._update_ema()
-        self.bad_steps = 0
-        return {**{k: float(v.detach()) for k, v in metrics.items()}, **self.grad_norm_metrics()}
+        if step.index >= self.disc_start:
+            with step.autocast():
+                fake_out, real_out = step.D(fake), step.D(real)
+            metrics["g_adv"] = torch.stack([self.g_adv(f.float()) for f, _ in fake_out]).sum()
+            metrics["fm"] = torch.stack([losses.feature_matching(rf, ff) for (_, rf), (_, ff)
+                                         in zip(real_out, fake_out)]).sum()
+            g_loss = g_loss + w["adv"] * metrics["g_adv"] + w["fm"] * metrics["fm"]
+        return g_loss, metrics
 
 
 def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, preset: VocoderPreset, *, seed: int = 0,
                           device: str | torch.device = "cpu", progress: bool = True,
-                          dist: dist_utils.DistInfo | None = None, tensorboard: bool = True) -> VocoderTrainer:
+                          dist: dist_utils.DistInfo | None = None, tensorboard: bool = True) -> GANTrainer:
     """Everything a vocoder run needs, ready for ``trainer.fit(preset.steps, resume=...)``.
 
     Raises
@@ -193,10 +167,9 @@ def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     torch.manual_seed(seed)
     G = preset.build_generator()
     D = VocoderDiscriminator(**preset.discriminator_kwargs())
-    zeros = torch.zeros(preset.batch_size, dtype=torch.long)
 
-    def batch_fn(indices: torch.Tensor):
-        return segments[indices].float().div_(32768).unsqueeze(1), zeros[: len(indices)]
+    def batch_fn(indices: torch.Tensor, generator: torch.Generator | None = None):
+        return segments[indices].float().div_(32768).unsqueeze(1)
 
     example = segments[len(segments) // 2: len(segments) // 2 + 4].float().div(32768).reshape(1, -1)
 
@@ -212,10 +185,10 @@ def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
         "preset": preset.to_dict(),
         "data": {"root": str(Path(data).resolve()), **summary, "seed": seed},
     }
-    return VocoderTrainer(
-        G, D, representation=rep, mel_weight=preset.mel_weight, stft_weight=preset.stft_weight,
-        fm_weight=preset.fm_weight, adv_weight=preset.adv_weight, disc_start=preset.disc_start,
-        batch_fn=batch_fn, n_examples=len(segments), out_dir=out, batch_size=preset.batch_size,
+    objective = VocoderLoss(rep, mel_weight=preset.mel_weight, stft_weight=preset.stft_weight,
+                            fm_weight=preset.fm_weight, adv_weight=preset.adv_weight, disc_start=preset.disc_start)
+    return GANTrainer(
+        G, D, objective=objective, batch_fn=batch_fn, n_examples=len(segments), out_dir=out, batch_size=preset.batch_size,
         g_lr=preset.g_lr, d_lr=preset.d_lr, betas=(preset.beta1, preset.beta2), ema_decay=preset.ema_decay,
         grad_clip=preset.grad_clip, warmup_steps=preset.warmup_steps, mixed_precision=preset.mixed_precision,
         log_every=preset.log_every, sample_every=preset.sample_every,
@@ -225,20 +198,3 @@ def build_vocoder_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     )
 
 
-def train_vocoder(data: str | os.PathLike, out: str | os.PathLike, preset: VocoderPreset, *,
-                  steps: int | None = None, resume: bool = False, seed: int = 0, device: str = "cpu",
-                  progress: bool = True, tensorboard: bool = True) -> dict:
-    """Train (or resume) a mel vocoder; torchrun's environment makes it data-parallel. Returns the last metrics.
-
-    Examples
-    --------
-    >>> from ganaudio.presets.vocoder import load_vocoder_preset
-    >>> train_vocoder("data/vocoder/train", "runs/vocos", load_vocoder_preset("vocos"), steps=5000)  # doctest: +SKIP
-    """
-    dist = dist_utils.init_distributed(device)
-    try:
-        trainer = build_vocoder_trainer(data, out, preset, seed=seed, device=dist.device, progress=progress,
-                                        dist=dist, tensorboard=tensorboard)
-        return trainer.fit(steps or preset.steps, resume=resume)
-    finally:
-        dist_utils.shutdown(dist)

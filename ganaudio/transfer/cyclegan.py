@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ganaudio.errors import CheckpointError, ParameterError
+from ganaudio.loading import build_from_config, load_weights, open_model, resolve_model_folder
 
 __all__ = ["CycleGANTransfer", "find_cyclegan", "load_cyclegan"]
 
@@ -46,13 +47,7 @@ def find_cyclegan(name_or_path: str | os.PathLike) -> Path:
     CheckpointError
         If nothing loadable is found there.
     """
-    from ganaudio.train.checkpoint import find_model_folder
-    from ganaudio.vocoders.gan import ASSETS_DIR
-
-    # every bundled folder is looked up, so that a bundled model of another family gets the loader's
-    # "holds a 'vocoder' model, not a CycleGAN" rather than "not found"
-    bundled = {p.name: p for p in ASSETS_DIR.iterdir() if (p / "config.json").is_file()}
-    return find_model_folder(name_or_path, what="CycleGAN model", bundled=bundled)
+    return resolve_model_folder(name_or_path, what="CycleGAN model", family="cyclegan")
 
 
 def load_cyclegan(name_or_path: str | os.PathLike, *, device: str | torch.device = "cpu") -> CycleGANTransfer:
@@ -71,29 +66,16 @@ def load_cyclegan(name_or_path: str | os.PathLike, *, device: str | torch.device
     """
     from ganaudio.models.cyclegan import CycleGANGenerators
     from ganaudio.representations import from_config
-    from ganaudio.train.checkpoint import load_checkpoint
 
-    path = find_cyclegan(name_or_path)
-    config, states = load_checkpoint(path)
-    if config.get("family") != "cyclegan":
-        raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not a CycleGAN timbre-transfer "
-                              f"model (family 'cyclegan')")
-    try:
-        generator = CycleGANGenerators(**config["generator"])
-        rep = from_config(config["representation"])
-        mean, std = float(config["normalization"]["mean"]), float(config["normalization"]["std"])
-        domains = tuple(str(d) for d in config["domain_names"])
-    except (KeyError, TypeError, ValueError, ParameterError) as exc:
-        raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
+    folder = open_model(name_or_path, family="cyclegan", what="CycleGAN model")
+    path, config = folder.path, folder.config
+    generator, rep, mean, std, domains = build_from_config(folder, lambda c: (
+        CycleGANGenerators(**c["generator"]), from_config(c["representation"]), float(c["normalization"]["mean"]),
+        float(c["normalization"]["std"]), tuple(str(d) for d in c["domain_names"])))
     if getattr(rep, "name", None) != "mel" or rep.n_mels != generator.a2b.n_mels or len(domains) != 2:
         raise CheckpointError(f"{path}: representation {config['representation']} or domains {domains} do not fit "
                               f"the generator (n_mels={generator.a2b.n_mels})")
-    key = "generator_ema" if "generator_ema" in states else "generator"
-    try:
-        generator.load_state_dict({k: v.float() for k, v in states[key].items()})
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: generator weights do not fit its config "
-                              f"({str(exc).splitlines()[0]})") from None
+    load_weights(generator, folder, convert=lambda t: t.float())
     generator = generator.to(device).eval().requires_grad_(False)
     return CycleGANTransfer(generator, rep, mean=mean, std=std, domains=domains, config=config, source=str(path))
 
@@ -207,18 +189,38 @@ class CycleGANTransfer:
             log.warning("the input is silent (peak below %.0f dBFS); the output is silence",
                         20 * np.log10(SILENT_PEAK))
             return np.zeros(len(y), np.float32)
+        return np.concatenate(list(self.convert_blocks([y], length=len(y), direction=direction, vocoder=vocoder,
+                                                       chunk_frames=chunk_frames, overlap_frames=overlap_frames,
+                                                       progress=progress, block_frames=block_frames)))
+
+    def convert_blocks(self, blocks, *, length: int, direction: str = "a2b", vocoder="auto", chunk_frames: int = 256,
+                       overlap_frames: int = 32, progress: bool = False, block_frames: int = 4096):
+        """:meth:`convert` of non-silent audio given as blocks ``(time,)`` at :attr:`sample_rate`, ``length`` samples.
+
+        Yields the converted audio in consecutive pieces; only one block of
+        ``block_frames`` frames and its context is held at a time, and the
+        pieces equal :meth:`convert` on the whole recording.
+        """
+        from tqdm.auto import tqdm
+
+        from ganaudio.representations.streaming import rechunk
+
         if block_frames < 64:
             raise ParameterError(f"block_frames must be >= 64, got {block_frames}")
+        direction = self.direction(direction)
         rep, hop = self.representation, self.representation.hop_length
         kwargs = dict(direction=direction, chunk_frames=chunk_frames, overlap_frames=overlap_frames)
+        short = rep.frames_for(length) <= block_frames
 
         def block(segment: np.ndarray) -> np.ndarray:
-            mel = rep.encode(torch.from_numpy(segment))[0]
-            out = self.convert_mel(mel, progress=progress and len(y) <= block_frames * hop, **kwargs)
+            mel = rep.encode(torch.from_numpy(np.ascontiguousarray(segment, np.float32)))[0]
+            out = self.convert_mel(mel, progress=progress and short, **kwargs)
             return _vocode(out, rep, vocoder, cache=self._vocoders, length=len(segment))
 
-        if rep.frames_for(len(y)) <= block_frames:
-            return np.clip(block(y), -1.0, 1.0)
+        take = rechunk(blocks)
+        if short:
+            yield np.clip(block(take(length)), -1.0, 1.0)
+            return
         # long clips: blocks with context on both sides (exact mel and generator there), each starting on the
         # generator's strided grid (a multiple of time_multiple frames), crossfaded in the waveform
         m = self.generator.time_multiple
@@ -226,15 +228,21 @@ class CycleGANTransfer:
         radius += getattr(_resolve_vocoder(vocoder, rep, cache=self._vocoders), "receptive_frames", 0)
         context = -(-radius // m) * m * hop
         fade = -(-BLOCK_FADE // m) * m
-        out = np.zeros(len(y), np.float32)
-        spans = _spans(len(y), block_frames // m * m * hop, fade * hop)
-        from tqdm.auto import tqdm
-
+        spans = _spans(length, block_frames // m * m * hop, fade * hop)
+        buf, buf_start = np.zeros(0, np.float32), 0  # input samples [buf_start, buf_start + len(buf))
+        acc, done = np.zeros(0, np.float32), 0  # output samples [done, done + len(acc)) still being added to
         for i, (s, e) in enumerate(tqdm(spans, unit="block", desc="converting", disable=not progress)):
-            a, b = max(0, s - context), min(len(y), e + context)
-            piece = block(y[a:b])[s - a: e - a]
-            out[s:e] += piece * _fade(e - s, fade * hop, first=i == 0, last=i == len(spans) - 1).numpy()
-        return np.clip(out, -1.0, 1.0)
+            a, b = max(0, s - context), min(length, e + context)
+            if b > buf_start + len(buf):
+                buf = np.concatenate([buf, take(b - buf_start - len(buf))])
+            buf, buf_start = buf[a - buf_start:], a
+            piece = block(buf[:b - a])[s - a: e - a]
+            piece = piece * _fade(e - s, fade * hop, first=i == 0, last=i == len(spans) - 1).numpy()
+            acc = np.concatenate([acc, np.zeros(e - done - len(acc), np.float32)])
+            acc[s - done:e - done] += piece
+            final = (spans[i + 1][0] if i + 1 < len(spans) else e) - done
+            yield np.clip(acc[:final], -1.0, 1.0)
+            acc, done = acc[final:], done + final
 
 
 def _spans(n: int, size: int, overlap: int) -> list[tuple[int, int]]:

@@ -25,7 +25,8 @@ import numpy as np
 
 from ganaudio.errors import ParameterError
 
-__all__ = ["Resynthesis", "notes_to_midi", "resolve_timbre", "resynthesize", "transcribe_long"]
+__all__ = ["Resynthesis", "notes_to_midi", "resolve_timbre", "resynthesize", "resynthesize_file", "transcribe_blocks",
+           "transcribe_long"]
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +91,40 @@ def transcribe_long(y: np.ndarray, *, sample_rate: int, chunk_seconds: float = 6
     --------
     >>> notes = transcribe_long(hour_of_violin, sample_rate=16000)   # doctest: +SKIP
     """
+    return transcribe_blocks([y], sample_rate=sample_rate, total=len(y), chunk_seconds=chunk_seconds,
+                             context_seconds=context_seconds, hop_length=hop_length, min_duration=min_duration)
+
+
+def transcribe_blocks(blocks, *, sample_rate: int, total: int, chunk_seconds: float = 60.0,
+                      context_seconds: float = 2.0, hop_length: int = 256, min_duration: float = 0.06,
+                      progress: bool = False) -> list:
+    """:func:`transcribe_long` of a recording given as blocks ``(time,)`` of ``total`` samples in all.
+
+    Only one chunk and its context are held at a time, so a recording of any
+    length is transcribed in the same memory; ``progress`` shows a bar of
+    chunks on stderr. The notes equal :func:`transcribe_long` on the whole array.
+    """
+    from tqdm.auto import tqdm
+
     from ganaudio.eval.transcription import Note, transcribe
+    from ganaudio.representations.streaming import rechunk
 
     if not chunk_seconds > 0 or not context_seconds >= 0:
         raise ParameterError(f"need chunk_seconds > 0 and context_seconds >= 0, got {chunk_seconds!r}, "
                              f"{context_seconds!r}")
     chunk = max(hop_length, int(chunk_seconds * sample_rate) // hop_length * hop_length)
     context = int(context_seconds * sample_rate) // hop_length * hop_length
+    take = rechunk(blocks)
+    buf, buf_start = np.zeros(0, np.float32), 0  # samples [buf_start, buf_start + len(buf)) of the recording
     notes: list = []
-    for core in range(0, len(y), chunk):
-        first = max(0, core - context)
-        part = y[first:core + chunk + context]
+    cores = range(0, total, chunk)
+    for core in tqdm(cores, desc="transcribing", unit="chunk", disable=not progress or len(cores) < 2, leave=False):
+        first, stop = max(0, core - context), min(total, core + chunk + context)
+        more = stop - (buf_start + len(buf))
+        if more > 0:
+            buf = np.concatenate([buf, take(more)])
+        buf, buf_start = buf[first - buf_start:], first
+        part = buf[:stop - first]
         if len(part) < 4 * hop_length:
             continue
         offset, core_start, core_end = first / sample_rate, core / sample_rate, (core + chunk) / sample_rate
@@ -214,3 +238,72 @@ def resynthesize(y: np.ndarray, *, sample_rate: int, timbre=0, synth=None, midi_
             gain = min(rms / out_rms, 0.98 / max(float(np.abs(out).max()), 1e-9))
             out *= np.float32(gain)
     return Resynthesis(out, synth.sample_rate, notes)
+
+
+def resynthesize_file(path: str | os.PathLike, output: str | os.PathLike, *, timbre=0, synth=None,
+                      midi_out: str | os.PathLike | None = None, program: int = 0, chunk_seconds: float = 60.0,
+                      min_duration: float = 0.06, release: float = 0.1, match_loudness: bool = True,
+                      progress: bool = False) -> list:
+    """:func:`resynthesize` from an audio file into an audio file, in memory that does not grow with its length.
+
+    The recording is read block by block (mixed to mono and resampled to the
+    synth's rate as it is read), transcribed a chunk at a time, rendered block
+    by block into a temporary file beside ``output``, and scaled to the input's
+    loudness on the way into ``output`` (atomically, as is ``midi_out``).
+    Returns the transcribed notes (empty for silent or unpitched input, which
+    gives silence of the input's length).
+
+    Examples
+    --------
+    >>> notes = resynthesize_file("hour_of_flute.wav", "hour_of_gan.wav", timbre=7)   # doctest: +SKIP
+    """
+    import tempfile
+
+    from ganaudio.audio_stream import audio_blocks, open_audio_writer, stream_length
+    from ganaudio.outputs import OutputSet
+    from ganaudio.synth.render import render_blocks
+    from ganaudio.synth.schedule import read_notes
+
+    if synth is None:
+        from ganaudio.api import load
+
+        synth = load()
+    timbre = resolve_timbre(synth, timbre)
+    sr = synth.sample_rate
+    n, _ = stream_length(path, sample_rate=sr)
+    energy = sum(float(np.square(b, dtype=np.float64).sum()) for b in audio_blocks(path, sample_rate=sr))
+    rms = float(np.sqrt(energy / max(n, 1)))
+    quiet = rms <= 10 ** (SILENCE_DB / 20)
+    notes = [] if quiet else transcribe_blocks(audio_blocks(path, sample_rate=sr), sample_rate=sr, total=n,
+                                               chunk_seconds=chunk_seconds, min_duration=min_duration,
+                                               progress=progress)
+    midi = notes_to_midi(notes, program=program)
+    # the audio and its MIDI are renamed into place together, or neither
+    with OutputSet() as outputs, open_audio_writer(output, sr, outputs=outputs) as out:
+        if not notes:
+            why = f"silent (RMS {20 * np.log10(max(rms, 1e-12)):.0f} dBFS)" if quiet else "without a pitched note"
+            log.warning("the input is %s: the output is silence of the same length", why)
+            for start in range(0, n, 1 << 16):
+                out.write(np.zeros(min(1 << 16, n - start), np.float32))
+        else:
+            table = read_notes(midi, pitch_range=synth.pitch_range)
+            latents = np.broadcast_to(timbre.latent, (len(table), synth.latent_dim))
+            waves, index = synth.raw_notes(latents, table.pitch, progress=progress)
+            with tempfile.TemporaryDirectory(dir=Path(output).parent, prefix=".resynth.") as tmp:
+                raw = Path(tmp) / "unscaled.wav"
+                with open_audio_writer(raw, sr) as unscaled:
+                    for block, _ in render_blocks(synth, table, waves, index, attack=0.005, release=release,
+                                                  gain=None, stems=False, progress=progress):
+                        unscaled.write(block[:max(0, n - unscaled.frames)])
+                    while unscaled.frames < n:
+                        unscaled.write(np.zeros(min(1 << 16, n - unscaled.frames), np.float32))
+                gain = 1.0
+                if match_loudness and unscaled.sum_squares > 0:
+                    out_rms = float(np.sqrt(unscaled.sum_squares / max(n, 1)))
+                    gain = min(rms / out_rms, 0.98 / max(unscaled.peak, 1e-9))
+                for block in audio_blocks(raw):
+                    out.write(block * np.float32(gain))
+        if midi_out is not None:
+            with outputs.path(midi_out) as tmp_midi:
+                midi.write(str(tmp_midi))
+    return notes

@@ -10,6 +10,7 @@ a spectrogram made with other settings instead of producing noise.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 from typing import ClassVar
@@ -17,20 +18,29 @@ from typing import ClassVar
 import torch
 
 from ganaudio.errors import CheckpointError, ParameterError
+from ganaudio.loading import (
+    ASSETS,
+    build_from_config,
+    bundled_models,
+    load_weights,
+    open_model,
+    resolve_model_folder,
+)
+from ganaudio.representations import from_config
 
 __all__ = ["ASSETS_DIR", "DEFAULT_VOCODER", "GANVocoder", "bundled_vocoders", "find_vocoder", "load_vocoder"]
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR = ASSETS
 DEFAULT_VOCODER = "vocoder_16k"
+#: Fewest mel frames the generators take (its inverse STFT needs two); shorter input is padded with silence.
+MIN_MEL_FRAMES = 2
 # Mel fields that must agree between a spectrogram's representation and the vocoder's.
 _MEL_FIELDS = ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels", "fmin", "fmax", "htk", "norm", "eps")
 
 
 def bundled_vocoders() -> list[str]:
     """Names of the vocoders shipped in ``ganaudio/assets``."""
-    if not ASSETS_DIR.is_dir():
-        return []
-    return sorted(p.name for p in ASSETS_DIR.iterdir() if (p / "config.json").is_file() and p.name.startswith("vocoder"))
+    return bundled_models("vocoder")
 
 
 def find_vocoder(name_or_path: str | os.PathLike) -> Path:
@@ -41,9 +51,7 @@ def find_vocoder(name_or_path: str | os.PathLike) -> Path:
     CheckpointError
         If nothing loadable is found; the message lists the bundled names.
     """
-    from ganaudio.train.checkpoint import find_model_folder
-
-    return find_model_folder(name_or_path, what="vocoder", bundled={n: ASSETS_DIR / n for n in bundled_vocoders()})
+    return resolve_model_folder(name_or_path, what="vocoder", family="vocoder")
 
 
 @dataclasses.dataclass(eq=False)
@@ -81,33 +89,19 @@ class GANVocoder:
         CheckpointError
             If the folder is not a vocoder or its weights do not fit its config.
         """
-        from ganaudio.models.hifigan import HiFiGANGenerator
+        from ganaudio.models.hifigan import HiFiGANGenerator  # here: `import ganaudio` loads no model code
         from ganaudio.models.vocos import VocosGenerator
-        from ganaudio.representations import from_config
-        from ganaudio.train.checkpoint import load_checkpoint
 
-        path = find_vocoder(name_or_path)
-        config, states = load_checkpoint(path)
-        if config.get("family") != "vocoder":
-            raise CheckpointError(f"{path} holds a {config.get('family')!r} model, not a vocoder")
-        kinds = {"hifigan": HiFiGANGenerator, "vocos": VocosGenerator}
-        if config.get("generator_type") not in kinds:
-            raise CheckpointError(f"{path}: unknown generator_type {config.get('generator_type')!r}; "
-                                  f"expected one of {sorted(kinds)}")
-        try:
-            generator = kinds[config["generator_type"]](**config["generator"])
-            rep = from_config(config["representation"])
-        except (KeyError, TypeError) as exc:
-            raise CheckpointError(f"{path}/config.json lacks or garbles {exc}") from None
-        key = "generator_ema" if "generator_ema" in states else "generator"
-        try:
-            generator.load_state_dict(states[key])
-        except (KeyError, RuntimeError) as exc:
-            raise CheckpointError(f"{path}: generator weights do not fit its config "
-                                  f"({str(exc).splitlines()[0]})") from None
+        folder = open_model(name_or_path, family="vocoder", what="vocoder")
+        kinds, kind = {"hifigan": HiFiGANGenerator, "vocos": VocosGenerator}, folder.config.get("generator_type")
+        if kind not in kinds:
+            raise CheckpointError(f"{folder.path}: unknown generator_type {kind!r}; expected one of {sorted(kinds)}")
+        generator, rep = build_from_config(folder, lambda c: (kinds[kind](**c["generator"]),
+                                                              from_config(c["representation"])))
+        load_weights(generator, folder)
         if hasattr(generator, "remove_weight_norm"):
             generator.remove_weight_norm()
-        return cls(generator.to(device).eval().requires_grad_(False), rep, str(path))
+        return cls(generator.to(device).eval().requires_grad_(False), rep, str(folder.path))
 
     @property
     def sample_rate(self) -> int:
@@ -123,8 +117,9 @@ class GANVocoder:
         if representation is None:
             return
         if getattr(representation, "name", None) != "mel":
-            raise ParameterError(f"a GAN vocoder inverts log-mel spectrograms, not "
-                                 f"{getattr(representation, 'name', representation)!r}; use --repr mel or griffinlim")
+            name = getattr(representation, "name", representation)
+            raise ParameterError(f"a GAN vocoder inverts log-mel spectrograms, not {name!r}; analyse with the mel "
+                                 f"representation or invert with Griffin-Lim", remedy="mel-representation")
         ours = self.representation
         diff = [f"{f}={getattr(representation, f)!r} (vocoder: {getattr(ours, f)!r})" for f in _MEL_FIELDS
                 if getattr(representation, f) != getattr(ours, f)]
@@ -143,9 +138,17 @@ class GANVocoder:
                                  f"got {tuple(log_mel.shape)}")
         device = next(self.generator.parameters()).device
         lead, frames = log_mel.shape[:-2], log_mel.shape[-1]
-        y = self.generator(log_mel.reshape(-1, *log_mel.shape[-2:]).to(device=device, dtype=torch.float32))
-        y = y[:, 0]
         length = self.representation.samples_for(frames) if length is None else int(length)
+        if length < 1:
+            raise ParameterError(f"a log-mel spectrogram of {frames} frame(s) gives no samples; it needs at least "
+                                 f"{MIN_MEL_FRAMES} frames (or a length)")
+        floor = math.log(self.representation.eps)
+        if log_mel.numel() and bool((log_mel <= floor + 1e-4).all()):  # silence gives silence, exactly
+            return torch.zeros(*lead, length, device=log_mel.device)
+        x = log_mel.reshape(-1, *log_mel.shape[-2:]).to(device=device, dtype=torch.float32)
+        if frames < MIN_MEL_FRAMES:  # tiny input: pad with silent frames, the output is trimmed back to length
+            x = torch.nn.functional.pad(x, (0, MIN_MEL_FRAMES - frames), value=floor)
+        y = self.generator(x)[:, 0]
         if y.shape[-1] < length:
             y = torch.nn.functional.pad(y, (0, length - y.shape[-1]))
         return y[..., :length].clamp(-1, 1).reshape(*lead, length).to(log_mel.device)

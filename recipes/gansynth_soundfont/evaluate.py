@@ -25,7 +25,7 @@ import torch
 from ganaudio.data.cache import read_note_list
 from ganaudio.eval.pitch import pitch_accuracy
 from ganaudio.io import load_audio
-from ganaudio.train.gansynth import generate_notes, load_gansynth
+from ganaudio.synth.generator import generate_notes, load_gansynth
 
 
 def centroid_ratio(waves: np.ndarray, pitches, sample_rate: int) -> np.ndarray:

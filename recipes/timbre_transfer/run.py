@@ -126,19 +126,19 @@ def render(args) -> dict:
 
 # ---------------------------------------------------------------- 3. train
 def train(args) -> Path:
-    from ganaudio.presets.cyclegan import load_cyclegan_preset
-    from ganaudio.train.cyclegan import train_cyclegan
+    from ganaudio.presets import load_preset
+    from ganaudio.train.run import run_training
 
     stage("3. train the CycleGAN on unpaired piano (A) and violin (B)")
     out = args.work / "cyclegan"
     from ganaudio.presets import parse_assignments
 
     overrides = {"domain_names": ["piano", "violin"], **parse_assignments(args.set)}
-    preset = load_cyclegan_preset(args.preset, overrides=overrides)
+    preset = load_preset(args.preset, family="cyclegan", overrides=overrides)
     resume = (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir())
     began = time.perf_counter()
-    summary = train_cyclegan(args.work / "audio" / "train_a_piano", args.work / "audio" / "train_b_violin", out,
-                             preset, steps=args.steps, resume=resume, seed=args.seed, device=args.device)
+    summary = run_training(preset, (args.work / "audio" / "train_a_piano", args.work / "audio" / "train_b_violin"),
+                           out, steps=args.steps, resume=resume, seed=args.seed, device=args.device)
     print(f"trained in {time.perf_counter() - began:.0f} s: {summary}")
     return out
 

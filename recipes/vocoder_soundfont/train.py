@@ -15,8 +15,7 @@ import time
 
 import torch
 
-from ganaudio.presets import parse_assignments
-from ganaudio.presets.vocoder import load_vocoder_preset
+from ganaudio.presets import load_vocoder_preset, parse_assignments
 from ganaudio.train.vocoder import build_vocoder_trainer
 
 log = logging.getLogger("vocoder_recipe")

@@ -69,7 +69,7 @@ def test_interrupted_build_never_reads_as_valid(note_folder, tmp_path, monkeypat
         _build(note_folder, tmp_path)
     folder = next(p for p in tmp_path.iterdir() if p.is_dir())
     assert not (folder / "manifest.json").exists()
-    assert sorted(p.name for p in folder.iterdir()) == ["shard_00000.npy"]   # no half-written shard
+    assert sorted(p.name for p in folder.iterdir()) == ["shard_00000.npy", "shard_00000.skipped.json"]  # no half shard
     with pytest.raises(DataError, match="not a finished"):
         NoteCache.open(folder)
     calls.clear()

@@ -93,7 +93,7 @@ def test_mel_prior_starts_from_the_pseudo_inverse_magnitude():
 
 @pytest.mark.parametrize("kind", ["vocos", "small"])
 def test_receptive_radius_bounds_what_a_frame_can_change(kind):
-    from ganaudio.presets.vocoder import load_vocoder_preset
+    from ganaudio.presets import load_vocoder_preset
 
     preset = load_vocoder_preset(kind, overrides={"n_mels": 20, "upsample_initial_channel": 32, "dim": 16,
                                                   "intermediate_dim": 16})

@@ -82,8 +82,8 @@ def test_nan_step_skipped_then_stops(note_folder, tmp_path, cache_dir, caplog): 
     real_batch = tr.batch_fn
     poisoned = {1}
 
-    def batch_fn(indices):
-        x, labels = real_batch(indices)
+    def batch_fn(indices, generator=None):
+        x, labels = real_batch(indices, generator)
         if tr.step in poisoned:
             x = x.clone()
             x[0, 0, 0, 0] = float("nan")
@@ -158,7 +158,7 @@ def test_resume_refuses_other_settings(note_folder, tmp_path, cache_dir):  # noq
 
 
 def test_lazy_r1_and_loading_the_trained_generator(note_folder, tmp_path, cache_dir):  # noqa: F811
-    from ganaudio.train.gansynth import generate_notes, load_gansynth
+    from ganaudio.synth.generator import generate_notes, load_gansynth
 
     tr = trainer(note_folder, tmp_path / "run", cache_dir, r1_every=2)
     assert "r1" in tr.train_step(0) and "r1" not in tr.train_step(1)
@@ -203,7 +203,7 @@ def test_mode_seeking_term_pairs_labels_and_pushes_latents_apart(note_folder, tm
     assert "ms" in metrics and metrics["ms"] >= 1 / 0.5 - 1e-3   # capped ratio: the term never falls below 1/ceiling
     assert "ms" not in trainer(note_folder, tmp_path / "off", cache_dir, mode_seeking_weight=0.0).train_step(0)
     # the generator loss minus the adversarial and auxiliary parts is exactly the weighted term
-    assert metrics["g_loss"] == pytest.approx(metrics["g_adv"] + tr.weights["aux"] * metrics["g_aux"] + metrics["ms"],
+    assert metrics["g_loss"] == pytest.approx(metrics["g_adv"] + tr.objective.weights["aux"] * metrics["g_aux"] + metrics["ms"],
                                               rel=1e-5)
 
 

@@ -7,7 +7,7 @@ import torch
 from click.testing import CliRunner
 
 from ganaudio.errors import CheckpointError, DataError, ParameterError
-from ganaudio.presets.musegan import MUSEGAN_PRESETS, apply_musegan_overrides, load_musegan_preset
+from ganaudio.presets import MUSEGAN_PRESETS, apply_overrides, load_preset
 from ganaudio.train.checkpoint import latest_checkpoint, load_checkpoint
 from ganaudio.train.musegan import (
     build_musegan_trainer,
@@ -20,7 +20,7 @@ from tests.musegan_fixtures import TINY, phrase_folder, tiny_model  # noqa: F401
 
 
 def _preset(**extra):
-    return load_musegan_preset("tiny", overrides=TINY | extra)
+    return load_preset("tiny", family="musegan", overrides=TINY | extra)
 
 
 def test_cli_two_step_smoke(phrase_folder, tmp_path):  # noqa: F811
@@ -97,12 +97,12 @@ def test_layout_and_bad_data(tmp_path, phrase_folder):  # noqa: F811
 
 
 def test_preset_overrides():
-    assert apply_musegan_overrides(MUSEGAN_PRESETS["full"], {"binarize": "ste"}).binarize == "ste"
+    assert apply_overrides(MUSEGAN_PRESETS["full"], {"binarize": "ste"}).binarize == "ste"
     with pytest.raises(ParameterError, match="did you mean g_lr"):
-        apply_musegan_overrides(MUSEGAN_PRESETS["tiny"], {"g_lrr": 1e-3})
+        apply_overrides(MUSEGAN_PRESETS["tiny"], {"g_lrr": 1e-3})
     with pytest.raises(ParameterError, match="binarize"):
-        apply_musegan_overrides(MUSEGAN_PRESETS["tiny"], {"binarize": "round"})
+        apply_overrides(MUSEGAN_PRESETS["tiny"], {"binarize": "round"})
     with pytest.raises(ParameterError, match="whole number"):
-        apply_musegan_overrides(MUSEGAN_PRESETS["tiny"], {"batch_size": 2.5})
+        apply_overrides(MUSEGAN_PRESETS["tiny"], {"batch_size": 2.5})
     with pytest.raises(ParameterError, match="unknown MuseGAN preset"):
-        load_musegan_preset("huge")
+        load_preset("huge", family="musegan")

@@ -93,12 +93,12 @@ def test_prior_reference_is_the_real_median_per_pitch_and_the_hinge_spares_real_
 def test_engine_adds_the_weighted_penalty_to_the_generator_loss(note_folder, tmp_path):  # noqa: F811
     tr = trainer(note_folder, tmp_path / "run", tmp_path / "cache", n_mels=64, periodicity_weight=2.0,
                  mode_seeking_weight=0.0)
-    assert tr.generator_penalty is not None and tr.generator_penalty.reference.shape == (25,)
+    assert tr.objective.generator_penalty is not None and tr.objective.generator_penalty.reference.shape == (25,)
     metrics = tr.train_step(0)
     assert metrics["g_penalty"] >= 0
-    assert metrics["g_loss"] == pytest.approx(metrics["g_adv"] + tr.weights["aux"] * metrics["g_aux"]
+    assert metrics["g_loss"] == pytest.approx(metrics["g_adv"] + tr.objective.weights["aux"] * metrics["g_aux"]
                                               + 2.0 * metrics["g_penalty"], rel=1e-5)
     off = trainer(note_folder, tmp_path / "off", tmp_path / "cache", n_mels=64)
-    assert off.generator_penalty is None and "g_penalty" not in off.train_step(0)
+    assert off.objective.generator_penalty is None and "g_penalty" not in off.train_step(0)
     with pytest.raises(ParameterError, match="raise n_mels or set periodicity_weight=0"):
         trainer(note_folder, tmp_path / "coarse", tmp_path / "cache", periodicity_weight=1.0)   # 32 bands

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ganaudio.presets.vocoder import load_vocoder_preset
+from ganaudio.presets import load_vocoder_preset
 
 # 16 kHz, 40 mel bands, hop 128: a Vocos generator of a few thousand weights, 2 x 2048-sample examples.
 TINY = {"n_fft": 512, "hop_length": 128, "n_mels": 40, "dim": 16, "intermediate_dim": 32, "n_layers": 1,

@@ -7,7 +7,7 @@ import torch
 
 from ganaudio.errors import ParameterError
 from ganaudio.losses import log_mel_l1, multi_resolution_stft_loss
-from ganaudio.presets.vocoder import VOCODER_PRESETS, load_vocoder_preset
+from ganaudio.presets import VOCODER_PRESETS, load_vocoder_preset
 
 
 @pytest.mark.parametrize("name", sorted(VOCODER_PRESETS))

@@ -3,7 +3,7 @@
 * :func:`envelope_steadiness`: how much a held note's loudness wobbles once its
   linear dB trend (a decay, a swell) is removed; pulsing shows up here.
 * :func:`spectral_centroid`: the brightness that harder playing should raise.
-* :func:`log_mel_distance` and :func:`identify_timbres`: whether notes played
+* :func:`timbre_distance` and :func:`identify_timbres`: whether notes played
   from a timbre taken from a recording sound nearer to that instrument's real
   notes than to any other instrument's.
 
@@ -20,7 +20,7 @@ import numpy as np
 from ganaudio.errors import ParameterError
 from ganaudio.io import check_sample_rate, check_waveform
 
-__all__ = ["envelope_steadiness", "identify_timbres", "log_mel_distance", "log_mel_frames", "spectral_centroid"]
+__all__ = ["envelope_steadiness", "identify_timbres", "timbre_distance", "log_mel_frames", "spectral_centroid"]
 
 
 def envelope_steadiness(y: np.ndarray, *, sample_rate: int, start: float = 0.3, end: float | None = None,
@@ -99,7 +99,7 @@ def log_mel_frames(y: np.ndarray, *, sample_rate: int, n_mels: int = 128, n_fft:
     return np.log(np.maximum(mel, 1e-6))
 
 
-def log_mel_distance(a: np.ndarray, b: np.ndarray, *, sample_rate: int, seconds: float = 1.0) -> float:
+def timbre_distance(a: np.ndarray, b: np.ndarray, *, sample_rate: int, seconds: float = 1.0) -> float:
     """Mean absolute difference of two notes' log-mel spectrograms over their common first ``seconds``.
 
     Loudness is factored out: each spectrogram is shifted to zero mean first,
@@ -143,7 +143,7 @@ def identify_timbres(played: Mapping[str, Sequence[np.ndarray]], real: Mapping[s
             pairs = list(zip(played[name], real[candidate]))
             if not pairs:
                 raise ParameterError(f"no notes for {name!r} or {candidate!r}")
-            row[candidate] = float(np.mean([log_mel_distance(p, r, sample_rate=sample_rate, seconds=seconds)
+            row[candidate] = float(np.mean([timbre_distance(p, r, sample_rate=sample_rate, seconds=seconds)
                                             for p, r in pairs]))
         distances[name] = row
         nearest[name] = min(row, key=row.get)

@@ -14,12 +14,13 @@ import os
 from ganaudio.errors import ParameterError
 from ganaudio.presets.base import Preset, apply_overrides, parse_assignments, read_config_file, resolve_preset
 from ganaudio.presets.cyclegan import CYCLEGAN_PRESETS, CycleGANPreset
+from ganaudio.presets.ddspgan import DDSPGAN_PRESETS, InstrumentPreset
 from ganaudio.presets.gansynth import PRESETS, GANSynthPreset
 from ganaudio.presets.musegan import MUSEGAN_PRESETS, MuseGANPreset
 from ganaudio.presets.vocoder import VOCODER_PRESETS, VocoderPreset
 
-__all__ = ["CYCLEGAN_PRESETS", "FAMILY_PRESETS", "MUSEGAN_PRESETS", "PRESETS", "VOCODER_PRESETS", "CycleGANPreset",
-           "GANSynthPreset", "MuseGANPreset", "Preset", "VocoderPreset", "apply_overrides", "load_preset",
+__all__ = ["CYCLEGAN_PRESETS", "DDSPGAN_PRESETS", "FAMILY_PRESETS", "MUSEGAN_PRESETS", "PRESETS", "VOCODER_PRESETS", "CycleGANPreset",
+           "GANSynthPreset", "InstrumentPreset", "MuseGANPreset", "Preset", "VocoderPreset", "apply_overrides", "load_preset",
            "load_vocoder_preset", "parse_assignments", "read_config_file"]
 
 # family -> (its named presets, the default name); a new family adds one line here
@@ -28,6 +29,7 @@ FAMILY_PRESETS: dict[str, tuple[dict[str, Preset], str]] = {
     "musegan": (MUSEGAN_PRESETS, "tiny"),
     "vocoder": (VOCODER_PRESETS, "vocos"),
     "cyclegan": (CYCLEGAN_PRESETS, "tiny"),
+    "ddspgan": (DDSPGAN_PRESETS, "44k"),
 }
 
 
@@ -40,7 +42,7 @@ def load_preset(name: str | None = None, *, family: str = "gansynth", config_fil
     name : str, optional
         A preset of ``family`` (default: the family's default, e.g. ``tiny``). A config file
         may name its own base preset with a ``preset:`` key.
-    family : {"gansynth", "musegan", "vocoder", "cyclegan"}
+    family : {"gansynth", "musegan", "vocoder", "cyclegan", "ddspgan"}
     config_file : path-like, optional
         YAML (.yaml/.yml) or JSON (.json) holding a flat mapping of settings.
     overrides : dict, optional

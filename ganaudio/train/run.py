@@ -14,6 +14,7 @@ import ganaudio.train.distributed as dist_utils
 from ganaudio.errors import ParameterError
 from ganaudio.presets import FAMILY_PRESETS, Preset
 from ganaudio.train.cyclegan import build_cyclegan_trainer
+from ganaudio.train.ddspgan import build_ddspgan_trainer
 from ganaudio.train.gansynth import build_gansynth_trainer
 from ganaudio.train.musegan import build_musegan_trainer
 from ganaudio.train.vocoder import build_vocoder_trainer
@@ -26,6 +27,7 @@ BUILDERS: dict[str, Callable] = {
     "musegan": build_musegan_trainer,
     "vocoder": build_vocoder_trainer,
     "cyclegan": build_cyclegan_trainer,
+    "ddspgan": build_ddspgan_trainer,
 }
 
 

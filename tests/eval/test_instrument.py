@@ -9,8 +9,8 @@ from ganaudio.errors import ParameterError
 from ganaudio.eval.instrument import (
     envelope_steadiness,
     identify_timbres,
-    log_mel_distance,
     spectral_centroid,
+    timbre_distance,
 )
 from ganaudio.io import resample
 from tests.conftest import load_sample
@@ -52,7 +52,7 @@ def test_real_instruments_are_nearest_themselves():
     real = {k: [v[:half]] for k, v in notes.items()}
     result = identify_timbres(played, real, sample_rate=SR, seconds=0.5)
     assert result["accuracy"] >= 0.75 and result["chance"] == 0.25
-    assert log_mel_distance(notes["flute_c3"], notes["flute_c3"], sample_rate=SR) == 0.0
+    assert timbre_distance(notes["flute_c3"], notes["flute_c3"], sample_rate=SR) == 0.0
 
 
 def test_bad_inputs_are_refused():

@@ -1,20 +1,23 @@
-"""Harmonic-plus-noise GAN training: a 2-step smoke run through both phases, exact resume, KL."""
+"""Harmonic-plus-noise GAN training: a 2-step smoke run through both phases, exact resume, CLI, KL."""
 
 from __future__ import annotations
 
 import json
 
 import torch
+from click.testing import CliRunner
 
-from ganaudio.train.ddspgan import build_instrument_trainer, kl_to_prior
+from ganaudio.cli import main
+from ganaudio.presets import load_preset
+from ganaudio.train.ddspgan import build_ddspgan_trainer, kl_to_prior
 from tests.gan_fixtures import note_folder  # noqa: F401  (session fixture)
 
-TINY = dict(decoder=dict(hidden=16, z_dim=4, n_harmonics=48, n_envelope=8, n_detail=4, n_noise_bands=9,
-                         table_size=128),
-            encoder=dict(channels=8, n_mels=24),
-            discriminator=dict(resolutions=((512, 128, 24),), channels=4),
-            note_seconds=0.5, hold_seconds=0.35, batch_size=2, g_lr=1e-3, d_lr=1e-3, crop=8192, disc_start=1,
-            checkpoint_every=2, sample_every=1000, log_every=1, tensorboard=False, progress=False)
+OPTIONS = dict(progress=False, tensorboard=False)
+
+
+def _preset(**overrides):
+    return load_preset("tiny", family="ddspgan", overrides={"disc_start": 1, "checkpoint_every": 2, "log_every": 1,
+                                                            "batch_size": 2, **overrides})
 
 
 def _weights(trainer) -> dict[str, torch.Tensor]:
@@ -22,22 +25,35 @@ def _weights(trainer) -> dict[str, torch.Tensor]:
 
 
 def test_two_steps_train_both_phases_and_resume_exactly(note_folder, tmp_path):  # noqa: F811
-    trainer = build_instrument_trainer(note_folder, tmp_path / "run", **TINY)
+    trainer = build_ddspgan_trainer(note_folder, tmp_path / "run", _preset(), **OPTIONS)
     before = _weights(trainer)
     trainer.fit(2)
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert {"recon", "kl", "g_loss"} <= set(records[0]) and "d_loss" not in records[0]  # step 0: no D yet
     assert {"d_loss", "g_adv", "fm"} <= set(records[1])
-    assert all(torch.isfinite(torch.tensor(v)) for r in records for k, v in r.items() if isinstance(v, float))
+    assert all(torch.isfinite(torch.tensor(v)) for r in records for v in r.values() if isinstance(v, float))
     after = _weights(trainer)
     assert any(not torch.equal(before[k], after[k]) for k in before)
 
-    straight = build_instrument_trainer(note_folder, tmp_path / "straight", **TINY)
+    straight = build_ddspgan_trainer(note_folder, tmp_path / "straight", _preset(), **OPTIONS)
     straight.fit(4)
-    resumed = build_instrument_trainer(note_folder, tmp_path / "run", **TINY)
+    resumed = build_ddspgan_trainer(note_folder, tmp_path / "run", _preset(), **OPTIONS)
     resumed.fit(4, resume=True)
     a, b = _weights(straight), _weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_cli_trains_and_refuses_an_empty_folder(note_folder, tmp_path):  # noqa: F811
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "ddspgan", "--data", str(note_folder), "--out", str(tmp_path / "cli"),
+                                  "--preset", "tiny", "--steps", "1", "--quiet", "--set", "batch_size=2"])
+    assert result.exit_code == 0, result.output
+    assert "recon" in result.output and (tmp_path / "cli" / "checkpoints").is_dir()
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(main, ["train", "ddspgan", "--data", str(tmp_path / "empty"), "--out",
+                                  str(tmp_path / "x"), "--preset", "tiny", "--steps", "1", "--quiet"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error:")
 
 
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere():

@@ -189,6 +189,10 @@ class ControlGenerator(nn.Module):
         """Constructor arguments, JSON-able; ``ControlGenerator(**config)`` rebuilds the module."""
         return dict(self._config)
 
+    @classmethod
+    def from_config(cls, config: dict) -> ControlGenerator:
+        return cls(**config)
+
     def _inputs(self, z: torch.Tensor, pitch: torch.Tensor, velocity: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
         if pitch.dim() != 2 or velocity.shape != pitch.shape or gate.shape != pitch.shape:
             raise ParameterError(f"pitch, velocity and gate must share a (batch, frames) shape, got "
@@ -308,6 +312,10 @@ class NoteEncoder(nn.Module):
     def config(self) -> dict:
         return dict(self._config)
 
+    @classmethod
+    def from_config(cls, config: dict) -> NoteEncoder:
+        return cls(**config)
+
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if audio.dim() != 2 or audio.shape[-1] < 1:
             raise ParameterError(f"audio must be (batch, samples) with samples >= 1, got {tuple(audio.shape)}")
@@ -382,6 +390,10 @@ class MelDiscriminator(nn.Module):
     def config(self) -> dict:
         return dict(self._config)
 
+    @classmethod
+    def from_config(cls, config: dict) -> MelDiscriminator:
+        return cls(**config)
+
     def condition(self, pitch: torch.Tensor, velocity: torch.Tensor) -> torch.Tensor:
         """One-hot pitch (MIDI 21-108, rounded) beside the velocity: ``(batch, 89)``."""
         index = (pitch.round().long() - LOWEST_PITCH).clamp(0, self.n_pitches - 1)
@@ -421,6 +433,10 @@ class HarmonicInstrument(nn.Module):
 
     def config(self) -> dict:
         return {"decoder": self.decoder.config(), "encoder": self.encoder.config()}
+
+    @classmethod
+    def from_config(cls, config: dict) -> HarmonicInstrument:
+        return cls(**config)
 
     def encode(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Audio ``(batch, samples)`` at ``sample_rate`` to ``(mean, logvar)``, each ``(batch, z_dim)``."""

@@ -115,7 +115,7 @@ def test_config_rebuilds_the_module(cls):
              NoteEncoder: dict(z_dim=4, channels=8, n_mels=16),
              MelDiscriminator: dict(resolutions=((512, 128, 16),), channels=4)}[cls]
     net = cls(**small)
-    rebuilt = cls(**net.config())
+    rebuilt = cls.from_config(net.config())
     assert rebuilt.config() == net.config()
     assert [p.shape for p in rebuilt.parameters()] == [p.shape for p in net.parameters()]
 

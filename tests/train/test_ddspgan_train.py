@@ -59,3 +59,21 @@ def test_cli_trains_and_refuses_an_empty_folder(note_folder, tmp_path):  # noqa:
 def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
     assert float(kl_to_prior(torch.zeros(3, 5), torch.zeros(3, 5))) == 0.0
     assert float(kl_to_prior(torch.ones(3, 5), torch.zeros(3, 5))) > 0
+
+
+def test_a_nan_note_is_skipped_and_counted(note_folder, tmp_path):  # noqa: F811
+    import shutil
+
+    import numpy as np
+    import soundfile as sf
+
+    from ganaudio.train.ddspgan import load_note_clips
+
+    folder = tmp_path / "notes"
+    shutil.copytree(note_folder, folder)
+    bad = sorted((folder / "audio").glob("*.wav"))[0]
+    sf.write(bad, np.full(8000, np.nan, dtype=np.float32), 16000, subtype="FLOAT")
+    audio, labels, summary = load_note_clips(folder, split="train", sample_rate=44100, samples=4096,
+                                             progress=False)
+    assert summary["skipped"]["skipped"] == 1 and summary["skipped"]["reasons"] == {"NaN": 1}
+    assert len(audio) == len(labels) == summary["notes"] == summary["skipped"]["used"]

@@ -15,8 +15,6 @@ is global: seeds make their own ``torch.Generator``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import os
@@ -33,7 +31,7 @@ from ganaudio.synth import dsp
 from ganaudio.synth.generator import load_gansynth
 from ganaudio.synth.render import mix_notes
 from ganaudio.synth.schedule import make_schedule, read_notes
-from ganaudio.synth.timbre import Timbre, interpolate_timbres
+from ganaudio.synth.timbre import Timbre, TimbreBank, model_id
 
 __all__ = ["ASSETS", "BUNDLED_MODEL", "Synth", "Timbre", "bundled_models", "load", "model_path"]
 
@@ -83,15 +81,7 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
                  name=path.name, decode=decode, n_iter=n_iter, batch_size=batch_size)
 
 
-def _model_id(generator: torch.nn.Module) -> str:
-    digest = hashlib.sha256(json.dumps(generator.config(), sort_keys=True).encode())
-    for key, value in sorted(generator.state_dict().items()):
-        digest.update(key.encode())
-        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
-class Synth:
+class Synth(TimbreBank):
     """A GANSynth generator with its representation, playing notes and MIDI as numpy audio.
 
     Parameters
@@ -146,67 +136,11 @@ class Synth:
         self.latent_dim = int(generator.latent_dim)
         self.note_samples = int(representation.samples_for(self.n_frames))
         self.note_length = self.note_samples / self.sample_rate
-        self.model_id = _model_id(generator)
+        self.model_id = model_id(generator)
 
     def __repr__(self) -> str:
         return (f"Synth({self.name!r}, {self.sample_rate} Hz, MIDI {self.pitch_range[0]}-{self.pitch_range[1]}, "
                 f"{self.note_length:.2f} s notes, latent {self.latent_dim}, {self.device})")
-
-    # --------------------------------------------------------------- timbres
-    def random_timbre(self, seed: int) -> Timbre:
-        """The timbre drawn from ``seed`` (standard normal latent); the same seed gives the same timbre.
-
-        Examples
-        --------
-        >>> synth.random_timbre(3)
-        Timbre(seed=3, latent_dim=64, model=...)
-        """
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
-        from ganaudio.limits import reduce_seed
-
-        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(reduce_seed(int(seed))))
-        return Timbre(z.numpy(), model_id=self.model_id, seed=int(seed))
-
-    def timbre(self, latent) -> Timbre:
-        """A timbre from a latent vector ``(latent_dim,)`` of your own."""
-        t = Timbre(latent, model_id=self.model_id)
-        self.check_timbre(t)
-        return t
-
-    def check_timbre(self, timbre: Timbre) -> Timbre:
-        """Return ``timbre`` if it belongs to this model, else raise ParameterError saying whose it is."""
-        if not isinstance(timbre, Timbre):
-            raise ParameterError(f"expected a Timbre, got {type(timbre).__name__}")
-        if timbre.model_id != self.model_id or timbre.latent_dim != self.latent_dim:
-            raise ParameterError(f"this timbre belongs to another model (id {timbre.model_id}, latent "
-                                 f"{timbre.latent_dim}); {self.name} is id {self.model_id}, latent {self.latent_dim}")
-        return timbre
-
-    def load_timbre(self, path: str | os.PathLike) -> Timbre:
-        """Read a timbre file, refusing one saved from another model."""
-        timbre = Timbre.load(path)
-        try:
-            return self.check_timbre(timbre)
-        except ParameterError as exc:
-            raise ParameterError(f"{path}: {exc}") from None
-
-    def save_timbre(self, timbre: Timbre, path: str | os.PathLike) -> Path:
-        """Write ``timbre`` as a small JSON file naming this model."""
-        return self.check_timbre(timbre).save(path, model_name=self.name)
-
-    def interpolate(self, a: Timbre | int, b: Timbre | int, steps: int, method: str = "slerp") -> list[Timbre]:
-        """``steps`` timbres from ``a`` to ``b`` inclusive (ints are seeds), by "slerp" or "lerp".
-
-        Examples
-        --------
-        >>> sweep = synth.interpolate(1, 2, 8)
-        >>> notes = synth.generate_many([60] * 8, sweep)                 # (8, time)
-        """
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ParameterError(f"steps must be an integer >= 2, got {steps!r}")
-        a, b = (self.random_timbre(t) if isinstance(t, (int, np.integer)) else self.check_timbre(t) for t in (a, b))
-        return interpolate_timbres(a, b, np.linspace(0.0, 1.0, int(steps)), method=method)
 
     # ----------------------------------------------------------------- notes
     def _check_pitches(self, pitches) -> np.ndarray:

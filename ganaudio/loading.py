@@ -66,6 +66,7 @@ FAMILY_LOADERS: dict[str, tuple[str, str]] = {
     "vocoder": ("ganaudio.vocoders.gan:load_vocoder", "a vocoder"),
     "cyclegan": ("ganaudio.transfer.cyclegan:load_cyclegan", "a CycleGAN timbre-transfer model (family 'cyclegan')"),
     "evaluator": ("ganaudio.eval.evaluator:load_evaluator", "an evaluator"),
+    "ddspgan": ("ganaudio.synth.harmonic:load_ddspgan", "a harmonic-plus-noise instrument (family 'ddspgan')"),
 }
 
 
@@ -407,6 +408,7 @@ def load_model(name_or_path: str | os.PathLike, family: str | None = None, *,
     vocoder    :class:`ganaudio.vocoders.GANVocoder`                 ``ganaudio.load_vocoder``
     cyclegan   :class:`ganaudio.transfer.CycleGANTransfer`           ``ganaudio.transfer.load_cyclegan``
     evaluator  :class:`ganaudio.eval.Evaluator`                      ``ganaudio.load_evaluator``
+    ddspgan    :class:`ganaudio.synth.harmonic.HarmonicSynth`        ``load_ddspgan``
     ========== ===================================================== ==================================
 
     Parameters

@@ -10,6 +10,7 @@ between Gaussian latents, GANSynth's timbre morphs).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -17,10 +18,12 @@ from numbers import Real
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ganaudio.errors import ParameterError
+from ganaudio.limits import reduce_seed
 
-__all__ = ["Timbre", "interpolate_timbres", "slerp"]
+__all__ = ["Timbre", "TimbreBank", "interpolate_timbres", "model_id", "slerp"]
 
 FILE_FORMAT = "ganaudio-timbre"
 FILE_VERSION = 1
@@ -215,3 +218,77 @@ def interpolate_timbres(a: Timbre, b: Timbre, fractions: Sequence[float] | np.nd
     else:
         z = (1 - t[:, None]) * a.latent.astype(np.float64) + t[:, None] * zb.astype(np.float64)
     return [a._new(row) for row in z]
+
+
+def model_id(module) -> str:
+    """A short hash of a module's constructor arguments and weights: the identity timbre files carry."""
+    digest = hashlib.sha256(json.dumps(module.config(), sort_keys=True).encode())
+    for key, value in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+class TimbreBank:
+    """Timbre handling shared by every note model: seeds, latents, files, interpolation.
+
+    A subclass sets ``latent_dim``, ``model_id`` and ``name``.
+    """
+
+    latent_dim: int
+    model_id: str
+    name: str
+
+    def random_timbre(self, seed: int) -> Timbre:
+        """The timbre drawn from ``seed`` (standard normal latent); the same seed gives the same timbre.
+
+        Examples
+        --------
+        >>> synth.random_timbre(3)
+        Timbre(seed=3, latent_dim=64, model=...)
+        """
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
+        z = torch.randn(self.latent_dim, generator=torch.Generator().manual_seed(reduce_seed(int(seed))))
+        return Timbre(z.numpy(), model_id=self.model_id, seed=int(seed))
+
+    def timbre(self, latent) -> Timbre:
+        """A timbre from a latent vector ``(latent_dim,)`` of your own."""
+        t = Timbre(latent, model_id=self.model_id)
+        self.check_timbre(t)
+        return t
+
+    def check_timbre(self, timbre: Timbre) -> Timbre:
+        """Return ``timbre`` if it belongs to this model, else raise ParameterError saying whose it is."""
+        if not isinstance(timbre, Timbre):
+            raise ParameterError(f"expected a Timbre, got {type(timbre).__name__}")
+        if timbre.model_id != self.model_id or timbre.latent_dim != self.latent_dim:
+            raise ParameterError(f"this timbre belongs to another model (id {timbre.model_id}, latent "
+                                 f"{timbre.latent_dim}); {self.name} is id {self.model_id}, latent {self.latent_dim}")
+        return timbre
+
+    def load_timbre(self, path: str | os.PathLike) -> Timbre:
+        """Read a timbre file, refusing one saved from another model."""
+        timbre = Timbre.load(path)
+        try:
+            return self.check_timbre(timbre)
+        except ParameterError as exc:
+            raise ParameterError(f"{path}: {exc}") from None
+
+    def save_timbre(self, timbre: Timbre, path: str | os.PathLike) -> Path:
+        """Write ``timbre`` as a small JSON file naming this model."""
+        return self.check_timbre(timbre).save(path, model_name=self.name)
+
+    def interpolate(self, a: Timbre | int, b: Timbre | int, steps: int, method: str = "slerp") -> list[Timbre]:
+        """``steps`` timbres from ``a`` to ``b`` inclusive (ints are seeds), by "slerp" or "lerp".
+
+        Examples
+        --------
+        >>> sweep = synth.interpolate(1, 2, 8)
+        >>> notes = synth.generate_many([60] * 8, sweep)                 # (8, time)
+        """
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ParameterError(f"steps must be an integer >= 2, got {steps!r}")
+        a, b = (self.random_timbre(t) if isinstance(t, (int, np.integer)) else self.check_timbre(t) for t in (a, b))
+        return interpolate_timbres(a, b, np.linspace(0.0, 1.0, int(steps)), method=method)
+

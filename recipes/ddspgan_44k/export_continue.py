@@ -23,7 +23,6 @@ def main() -> None:
     config, states = read_model_folder(args.checkpoint)
     tensors = {f"{module}.{key}": value.contiguous() for module in ("generator", "discriminator")
                for key, value in states[module].items()}
-    config = {k: v for k, v in config.items() if k not in ("format",)}
     config["recipe"] = "recipes/ddspgan_44k: continue point (generator and discriminator, fp32, no optimizer state)"
     write_model_folder(args.out, tensors=tensors, config=config)
     print(f"wrote {args.out} from {args.checkpoint} (step {config.get('step')})")

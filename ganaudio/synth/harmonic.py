@@ -110,14 +110,14 @@ class HarmonicSynth(TimbreBank):
         (3, 132300)
         """
         p, v, d, release = self._check(pitches, velocities, durations, release)
-        latents = torch.from_numpy(np.ascontiguousarray(self._latents(timbres, len(p)), dtype=np.float32))
+        latents = torch.tensor(self._latents(timbres, len(p)), dtype=torch.float32)
         held = np.ceil(d * self.sample_rate / self.hop).astype(int)
         frames = int(held.max()) + int(np.ceil(release * self.sample_rate / self.hop))
         t = torch.arange(frames)
         gate = (t[None, :] < torch.from_numpy(held)[:, None]).float()
         shape = (len(p), frames)
-        pitch = torch.from_numpy(p).float()[:, None].expand(shape)
-        velocity = torch.from_numpy(v / 127).float()[:, None].expand(shape)
+        pitch = torch.tensor(p, dtype=torch.float32)[:, None].expand(shape)
+        velocity = torch.tensor(v / 127, dtype=torch.float32)[:, None].expand(shape)
         audio, _ = self.instrument(latents.to(self.device), pitch.to(self.device), velocity.to(self.device),
                                    gate.to(self.device))
         audio = audio.cpu().numpy()

@@ -55,7 +55,7 @@ def test_the_default_synth_is_what_load_gives():
 def test_wrong_or_unknown_family_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="holds a 'vocoder' model, not gansynth"):
         load_model("vocoder_16k", family="gansynth")
-    with pytest.raises(CheckpointError, match="unknown model family 'hnn'; families: cyclegan, evaluator"):
+    with pytest.raises(CheckpointError, match="unknown model family 'hnn'; families: cyclegan, ddspgan, evaluator"):
         load_model("vocoder_16k", family="hnn")
     folder = tmp_path / "odd"
     shutil.copytree(ASSETS / "vocoder_16k", folder)

@@ -182,3 +182,11 @@ def echo_skipped(reports: dict | None) -> None:
 
     for line in skip_lines(reports or {}):
         click.echo(line)
+
+
+def echo_training_result(metrics: dict, *, keys: tuple[str, ...], out) -> None:
+    """After a ``train`` command: the skipped-file lines, the last step's ``keys`` and where the checkpoints are."""
+    echo_skipped(metrics.get("data_skipped"))
+    if "step" in metrics:
+        click.echo(f"step {metrics.get('step')}: " + ", ".join(f"{k} {metrics[k]:.3f}" for k in keys if k in metrics))
+    click.echo(f"checkpoints in {out}/checkpoints")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ganaudio.cli import main
-from ganaudio.cli.common import check_training_run, echo_skipped, training_options
+from ganaudio.cli.common import check_training_run, echo_training_result, training_options
 
 
 @main.group("train")
@@ -50,8 +50,4 @@ def gansynth(data, init_from, cache_dir, out, preset, config_file, assignments, 
         raise click.UsageError("--resume and --init-from exclude each other")
     metrics = run_training(settings, data, out, steps=steps, resume=resume, seed=seed, device=device,
                            cache_dir=cache_dir, init_from=init_from, progress=not quiet)
-    echo_skipped(metrics.get("data_skipped"))
-    if "step" in metrics:
-        click.echo(f"step {metrics.get('step')}: " + ", ".join(
-            f"{k} {metrics[k]:.3f}" for k in ("d_loss", "g_loss", "aux_acc_real", "aux_acc_fake") if k in metrics))
-    click.echo(f"checkpoints in {out}/checkpoints")
+    echo_training_result(metrics, keys=("d_loss", "g_loss", "aux_acc_real", "aux_acc_fake"), out=out)

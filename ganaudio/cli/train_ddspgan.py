@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganaudio.cli.common import check_training_run, echo_skipped, training_options
+from ganaudio.cli.common import check_training_run, echo_training_result, training_options
 from ganaudio.cli.train import train
 
 __all__ = ["ddspgan"]
@@ -48,8 +48,4 @@ def ddspgan(data, init_from, out, preset, config_file, assignments, steps, resum
     torch.set_flush_denormal(True)  # the GRU's backward pass makes denormals: 10-50x slower CPU steps without
     metrics = run_training(settings, data, out, steps=steps, resume=resume, seed=seed, device=device,
                            init_from=init_from, progress=not quiet)
-    echo_skipped(metrics.get("data_skipped"))
-    if "step" in metrics:
-        click.echo(f"step {metrics.get('step')}: " + ", ".join(
-            f"{k} {metrics[k]:.3f}" for k in ("recon", "kl", "d_loss", "g_adv") if k in metrics))
-    click.echo(f"checkpoints in {out}/checkpoints")
+    echo_training_result(metrics, keys=("recon", "kl", "d_loss", "g_adv"), out=out)

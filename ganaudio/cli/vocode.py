@@ -12,6 +12,7 @@ from ganaudio.cli.common import (
     audio_bytes,
     check_training_run,
     device_option,
+    echo_training_result,
     progress_blocks,
     resolve_device,
     training_options,
@@ -175,10 +176,5 @@ def vocoder_cmd(data, out, preset, config_file, assignments, steps, resume, devi
     settings.build_generator()  # a hop / upsampling mismatch fails here, before the data is read
     metrics = run_training(settings, data, out, steps=steps, resume=resume, seed=seed, device=device,
                             progress=not quiet)
-    from ganaudio.cli.common import echo_skipped
 
-    echo_skipped(metrics.get("data_skipped"))
-    if "step" in metrics:
-        click.echo(f"step {metrics.get('step')}: " + ", ".join(
-            f"{k} {metrics[k]:.3f}" for k in ("mel_l1", "stft", "d_loss", "g_adv") if k in metrics))
-    click.echo(f"checkpoints in {out}/checkpoints")
+    echo_training_result(metrics, keys=("mel_l1", "stft", "d_loss", "g_adv"), out=out)

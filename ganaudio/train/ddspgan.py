@@ -51,19 +51,23 @@ def kl_to_prior(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def load_note_clips(data: str | os.PathLike, *, split: str | None, sample_rate: int, samples: int,
-                    progress: bool = True) -> tuple[torch.Tensor, torch.Tensor, dict]:
+                    default_hold: float, progress: bool = True) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """Every usable note of a note data set (``ganaudio prepare notes`` layout) as int16 clips of ``samples``.
 
     Notes over MIDI 21-108 from every instrument source are kept; unreadable,
     NaN, silent and truncated files are skipped and counted by the data rule
-    (:class:`ganaudio.data.screen.SkipReport`).
+    (:class:`ganaudio.data.screen.SkipReport`). ``data`` may be a folder of
+    note folders rendered with different hold lengths: each note's hold is
+    read from its folder's ``summary.json`` (``duration - release``), else
+    ``default_hold`` seconds. Notes longer than ``samples`` are cut (a long
+    hold then fills the clip with the key down); shorter ones padded.
 
     Returns
     -------
     audio : torch.Tensor
         ``(n_notes, samples)`` int16 (notes cut or padded with silence).
     labels : torch.Tensor
-        ``(n_notes, 2)`` float32: MIDI pitch, velocity / 127.
+        ``(n_notes, 3)`` float32: MIDI pitch, velocity / 127, seconds the key is held.
     summary : dict
         ``notes``, ``instruments`` and ``skipped`` (the report's dict).
 
@@ -79,32 +83,47 @@ def load_note_clips(data: str | os.PathLike, *, split: str | None, sample_rate: 
 
     notes = load_note_examples(data, split=split, pitch_range=(21, 108), sources=None)
     audio = np.zeros((len(notes), samples), dtype=np.int16)
-    labels, instruments = [], set()
+    labels, instruments, holds = [], set(), {}
     report = SkipReport()
     bar = tqdm(notes, unit="note", desc="loading notes", disable=not progress)
     for note, y in report.each(bar, read=lambda n: read_checked_audio(n.path, sample_rate=sample_rate),
                                name=lambda n: str(n.path)):
         y = y[:samples]
         audio[len(labels), : len(y)] = np.round(np.clip(y, -1, 32767 / 32768) * 32768).astype(np.int16)
-        labels.append((note.pitch, note.velocity / 127))
+        folder = Path(note.path).parent.parent
+        if folder not in holds:
+            holds[folder] = _hold_seconds(folder, default_hold)
+        labels.append((note.pitch, note.velocity / 127, holds[folder]))
         instruments.add(note.instrument_str)
     report.log_summary(data)
     report.require_some(data)
-    summary = {"notes": len(labels), "instruments": len(instruments), "skipped": report.to_dict()}
+    summary = {"notes": len(labels), "instruments": len(instruments), "skipped": report.to_dict(),
+               "holds": sorted({round(h, 3) for h in holds.values()})}
     return torch.from_numpy(audio[: len(labels)]), torch.tensor(labels, dtype=torch.float32), summary
 
 
-class InstrumentLoss(GANObjective):
-    """The harmonic-plus-noise family's losses over batches ``(audio (B, samples), labels (B, 2))``.
+def _hold_seconds(folder: Path, default: float) -> float:
+    """``duration - release`` from a note folder's summary.json (``ganaudio prepare notes``), else ``default``."""
+    import json
 
-    ``labels`` hold the MIDI pitch and the velocity (0-1) of each note. The
+    try:
+        settings = json.loads((folder / "summary.json").read_text())["settings"]
+        return float(settings["duration"]) - float(settings["release"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return float(default)
+
+
+class InstrumentLoss(GANObjective):
+    """The harmonic-plus-noise family's losses over batches ``(audio (B, samples), labels (B, 3))``.
+
+    ``labels`` hold the MIDI pitch, the velocity (0-1) and the control frames
+    the key is held, per note: the gate, not the time since the onset,
+    decides when each release starts. The
     generator is a :class:`HarmonicInstrument` (encoder and decoder), the
     discriminator a :class:`MelDiscriminator`.
 
     Parameters
     ----------
-    hold_frames : int
-        Control frames the key is held in every training note (the rest is release).
     crop : int
         Samples of each discriminator crop (the same span of the real note,
         its reconstruction and the prior sample).
@@ -114,22 +133,22 @@ class InstrumentLoss(GANObjective):
         Steps with reconstruction and KL only.
     """
 
-    def __init__(self, *, hold_frames: int, crop: int = 32768, recon_weight: float = 1.0, kl_weight: float = 0.01,
+    def __init__(self, *, crop: int = 32768, recon_weight: float = 1.0, kl_weight: float = 0.01,
                  adv_weight: float = 0.1, fm_weight: float = 1.0, disc_start: int = 3000):
-        if hold_frames < 1 or crop < 1024:
-            raise ParameterError(f"hold_frames must be >= 1 and crop >= 1024, got {hold_frames}, {crop}")
-        self.hold_frames, self.crop, self.disc_start = int(hold_frames), int(crop), int(disc_start)
+        if crop < 1024:
+            raise ParameterError(f"crop must be >= 1024 samples, got {crop}")
+        self.crop, self.disc_start = int(crop), int(disc_start)
         self.weights = {"recon": float(recon_weight), "kl": float(kl_weight), "adv": float(adv_weight),
                         "fm": float(fm_weight)}
         self.d_adv, self.g_adv = losses.adversarial_losses("lsgan")
 
     def controls(self, labels: torch.Tensor, frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Per-frame pitch, velocity and gate ``(B, frames)`` of notes held ``hold_frames``."""
+        """Per-frame pitch, velocity and gate ``(B, frames)``; ``labels[:, 2]`` is each note's held frames."""
         batch = labels.shape[0]
         pitch = labels[:, :1].expand(batch, frames)
         velocity = labels[:, 1:2].expand(batch, frames)
-        gate = (torch.arange(frames, device=labels.device) < self.hold_frames).to(labels.dtype)
-        return pitch, velocity, gate.expand(batch, frames)
+        gate = (torch.arange(frames, device=labels.device)[None, :] < labels[:, 2:3]).to(labels.dtype)
+        return pitch, velocity, gate
 
     def prepare(self, step: Step) -> None:
         """Encode the real notes, play them back, and (once adversarial) play prior latents too."""
@@ -182,8 +201,10 @@ def build_ddspgan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
                           dist: dist_utils.DistInfo | None = None, tensorboard: bool = True) -> GANTrainer:
     """Everything a harmonic-plus-noise GAN run needs, ready for ``trainer.fit(preset.steps, resume=...)``.
 
-    ``data`` is a note folder from ``ganaudio prepare notes`` whose notes are
-    ``preset.note_seconds`` long and held ``preset.hold_seconds``.
+    ``data`` is a note folder from ``ganaudio prepare notes`` (or a folder of
+    them, rendered with different hold lengths); training clips are
+    ``preset.note_seconds`` long, and notes whose folder does not say how long
+    they were held count as held ``preset.hold_seconds``.
     """
     dist = dist or dist_utils.DistInfo(device=torch.device(device))
     torch.manual_seed(seed)
@@ -191,10 +212,12 @@ def build_ddspgan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
     D = MelDiscriminator(**preset.discriminator_kwargs())
     frames = int(preset.note_seconds * G.sample_rate) // G.hop
     audio, labels, summary = load_note_clips(data, split="train", sample_rate=G.sample_rate,
-                                             samples=frames * G.hop, progress=progress and dist.is_main)
+                                             samples=frames * G.hop, default_hold=preset.hold_seconds,
+                                             progress=progress and dist.is_main)
+    labels[:, 2] = torch.ceil(labels[:, 2] * G.sample_rate / G.hop)  # seconds held -> control frames held
     log.info("%d notes of %d instruments (%d skipped)", summary["notes"], summary["instruments"],
              summary["skipped"]["skipped"])
-    objective = InstrumentLoss(hold_frames=int(preset.hold_seconds * G.sample_rate) // G.hop, crop=preset.crop,
+    objective = InstrumentLoss(crop=preset.crop,
                                recon_weight=preset.recon_weight, kl_weight=preset.kl_weight,
                                adv_weight=preset.adv_weight, fm_weight=preset.fm_weight,
                                disc_start=preset.disc_start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -74,6 +75,25 @@ def test_a_nan_note_is_skipped_and_counted(note_folder, tmp_path):  # noqa: F811
     bad = sorted((folder / "audio").glob("*.wav"))[0]
     sf.write(bad, np.full(8000, np.nan, dtype=np.float32), 16000, subtype="FLOAT")
     audio, labels, summary = load_note_clips(folder, split="train", sample_rate=44100, samples=4096,
-                                             progress=False)
+                                             default_hold=1.0, progress=False)
     assert summary["skipped"]["skipped"] == 1 and summary["skipped"]["reasons"] == {"NaN": 1}
     assert len(audio) == len(labels) == summary["notes"] == summary["skipped"]["used"]
+
+
+def test_each_note_keeps_its_own_hold(note_folder, tmp_path):  # noqa: F811
+    """Folders rendered with other hold lengths train together; each note's gate closes at its own hold."""
+    import shutil
+
+    from ganaudio.train.ddspgan import InstrumentLoss, load_note_clips
+
+    root = tmp_path / "holds"
+    shutil.copytree(note_folder, root / "short")
+    shutil.copytree(note_folder, root / "unknown")
+    (root / "unknown" / "summary.json").unlink()
+    _, labels, summary = load_note_clips(root, split="train", sample_rate=44100, samples=4096, default_hold=1.5,
+                                         progress=False)
+    assert summary["holds"] == [0.4, 1.5]  # the fixture's notes: 0.6 s with a 0.2-s release
+    assert sorted(set(labels[:, 2].tolist())) == pytest.approx([0.4, 1.5])
+    labels = torch.tensor([[60.0, 0.5, 3.0], [60.0, 0.5, 7.0]])
+    _, _, gate = InstrumentLoss().controls(labels, 10)
+    assert gate.sum(1).tolist() == [3.0, 7.0]

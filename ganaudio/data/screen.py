@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,8 +33,6 @@ SILENCE_PEAK = 2.0 ** -15   # below one 16-bit step: nothing a recording of an i
 REASON_ORDER = ("unreadable", "NaN", "silent", "truncated", "missing", "malformed")
 _WARN_FILES = 20            # name this many bad files one by one in the log, then only count them
 _LIST_FILES = 100           # and list at most this many in a summary JSON
-_DATA_CUT = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
-_UNKNOWN_SIZES = (0, 0xFFFFFFFF, 0xFFFFFFFE)  # streamed WAVs leave the data size unset
 
 
 @dataclass
@@ -161,17 +158,13 @@ def skip_lines(reports: dict) -> list[str]:
 
 
 def truncation(info) -> str | None:
-    """What a WAV header promises beyond the data present, from libsndfile's ``info.extra_info``; None if whole.
+    """What a WAV header promises beyond the data present (:func:`ganaudio.io.wav_data_sizes`); None if whole."""
+    from ganaudio.io import wav_data_sizes
 
-    libsndfile reads the frames that are there and notes ``data : <declared> (should be <present>)``
-    in its log when the data chunk is cut; a streamed WAV's unset size (0 or 0xFFFFFFFF) is not a cut.
-    """
-    match = _DATA_CUT.search(getattr(info, "extra_info", "") or "")
-    if not match:
+    sizes = wav_data_sizes(info)
+    if sizes is None:
         return None
-    declared, present = int(match.group(1)), int(match.group(2))
-    if declared in _UNKNOWN_SIZES or present >= declared:
-        return None
+    declared, present = sizes
     return f"the header declares {declared} data bytes, {present} are present ({1 - present / declared:.0%} missing)"
 
 

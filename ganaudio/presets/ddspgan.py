@@ -50,6 +50,8 @@ class InstrumentPreset(Preset):
     adv_weight: float = 0.1
     fm_weight: float = 1.0
     disc_start: int = 3000  # steps of reconstruction and KL only
+    cross_fraction: float = 0.5  # notes whose latent comes from another note of their instrument
+    cross_semitones: float = 12.0  # ... at most this far in pitch
     # ---- optimisation
     batch_size: int = 8
     steps: int = 20_000

@@ -32,7 +32,7 @@ from ganaudio.models.ddspgan import HarmonicInstrument, MelDiscriminator
 from ganaudio.presets.ddspgan import InstrumentPreset
 from ganaudio.train.engine import GANObjective, GANTrainer, Step
 
-__all__ = ["InstrumentLoss", "build_ddspgan_trainer", "kl_to_prior", "load_note_clips"]
+__all__ = ["InstrumentLoss", "build_ddspgan_trainer", "kl_to_prior", "load_note_clips", "timbre_partners"]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ def load_note_clips(data: str | os.PathLike, *, split: str | None, sample_rate: 
     audio : torch.Tensor
         ``(n_notes, samples)`` int16 (notes cut or padded with silence).
     labels : torch.Tensor
-        ``(n_notes, 3)`` float32: MIDI pitch, velocity / 127, seconds the key is held.
+        ``(n_notes, 4)`` float32: MIDI pitch, velocity / 127, seconds the key is held, and the index of
+        the note's instrument (0 to ``instruments - 1``, in sorted order of ``instrument_str``).
     summary : dict
         ``notes``, ``instruments`` and ``skipped`` (the report's dict).
 
@@ -83,7 +84,7 @@ def load_note_clips(data: str | os.PathLike, *, split: str | None, sample_rate: 
 
     notes = load_note_examples(data, split=split, pitch_range=(21, 108), sources=None)
     audio = np.zeros((len(notes), samples), dtype=np.int16)
-    labels, instruments, holds = [], set(), {}
+    labels, instruments, holds = [], {}, {}
     report = SkipReport()
     bar = tqdm(notes, unit="note", desc="loading notes", disable=not progress)
     for note, y in report.each(bar, read=lambda n: read_checked_audio(n.path, sample_rate=sample_rate),
@@ -93,13 +94,56 @@ def load_note_clips(data: str | os.PathLike, *, split: str | None, sample_rate: 
         folder = Path(note.path).parent.parent
         if folder not in holds:
             holds[folder] = _hold_seconds(folder, default_hold)
-        labels.append((note.pitch, note.velocity / 127, holds[folder]))
-        instruments.add(note.instrument_str)
+        labels.append((note.pitch, note.velocity / 127, holds[folder],
+                       instruments.setdefault(note.instrument_str, len(instruments))))
     report.log_summary(data)
     report.require_some(data)
+    order = {name: rank for rank, name in enumerate(sorted(instruments))}
+    remap = np.array([order[name] for name in instruments])  # first-seen index -> sorted index
+    labels = [(p, v, h, float(remap[int(i)])) for p, v, h, i in labels]
     summary = {"notes": len(labels), "instruments": len(instruments), "skipped": report.to_dict(),
                "holds": sorted({round(h, 3) for h in holds.values()})}
     return torch.from_numpy(audio[: len(labels)]), torch.tensor(labels, dtype=torch.float32), summary
+
+
+def timbre_partners(labels: torch.Tensor, indices: torch.Tensor, *, fraction: float, semitones: float,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    """For each note in ``indices``, the note the encoder hears: with probability ``fraction`` another note
+    of the same instrument within ``semitones`` of its pitch (any velocity or hold), else the note itself.
+
+    Encoding one note and reconstructing another of the same instrument (cross-reconstruction) teaches
+    the encoder a timbre that does not depend on the pitch it heard, which is what playing a recorded
+    note at every other pitch asks of it.
+
+    Parameters
+    ----------
+    labels : torch.Tensor
+        ``(n_notes, 4)``: pitch, velocity, hold, instrument index (:func:`load_note_clips`).
+    indices : torch.Tensor
+        ``(B,)`` int64, the batch's notes.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B,)`` int64 note indices (equal to ``indices`` where no partner was drawn or none exists).
+
+    Examples
+    --------
+    >>> labels = torch.tensor([[60., 0.5, 1., 0.], [64., 0.5, 1., 0.], [60., 0.5, 1., 1.]])
+    >>> timbre_partners(labels, torch.tensor([0, 2]), fraction=1.0, semitones=12).tolist()
+    [1, 2]
+    """
+    partners = indices.clone()
+    draws = torch.rand(len(indices), generator=generator)
+    for row, index in enumerate(indices.tolist()):
+        if draws[row] >= fraction:
+            continue
+        pitch, instrument = labels[index, 0], labels[index, 3]
+        same = ((labels[:, 3] == instrument) & ((labels[:, 0] - pitch).abs() <= semitones)).nonzero()[:, 0]
+        same = same[same != index]
+        if len(same):
+            partners[row] = same[int(torch.randint(len(same), (1,), generator=generator))]
+    return partners
 
 
 def _hold_seconds(folder: Path, default: float) -> float:
@@ -114,7 +158,10 @@ def _hold_seconds(folder: Path, default: float) -> float:
 
 
 class InstrumentLoss(GANObjective):
-    """The harmonic-plus-noise family's losses over batches ``(audio (B, samples), labels (B, 3))``.
+    """The harmonic-plus-noise family's losses over batches ``(audio (B, samples), labels (B, 3+)[, heard])``.
+
+    ``heard`` ``(B, samples)``, when given, is what the encoder hears for each note (another note of the
+    same instrument: cross-reconstruction); without it the encoder hears the note itself.
 
     ``labels`` hold the MIDI pitch, the velocity (0-1) and the control frames
     the key is held, per note: the gate, not the time since the onset,
@@ -151,11 +198,13 @@ class InstrumentLoss(GANObjective):
         return pitch, velocity, gate
 
     def prepare(self, step: Step) -> None:
-        """Encode the real notes, play them back, and (once adversarial) play prior latents too."""
-        real, labels = step.batch
+        """Encode the notes the encoder hears (the batch's third item, else the real notes), play the real
+        notes back from those latents, and (once adversarial) play prior latents too."""
+        real, labels = step.batch[:2]
+        heard = step.batch[2] if len(step.batch) > 2 else real
         frames = real.shape[-1] // step.G.hop
         real = real[:, : frames * step.G.hop]
-        mean, logvar = step.G.encode(real)
+        mean, logvar = step.G.encode(heard[:, : frames * step.G.hop])
         noise = torch.randn(mean.shape, generator=step.generator).to(step.device)
         pitch, velocity, gate = self.controls(labels, frames)
         recon, _ = step.G(mean + noise * (0.5 * logvar).exp(), pitch, velocity, gate)
@@ -223,7 +272,12 @@ def build_ddspgan_trainer(data: str | os.PathLike, out: str | os.PathLike, prese
                                disc_start=preset.disc_start)
 
     def batch_fn(indices: torch.Tensor, generator: torch.Generator | None = None):
-        return audio[indices].float().div_(32768), labels[indices]
+        real = audio[indices].float().div_(32768)
+        if preset.cross_fraction <= 0:
+            return real, labels[indices]
+        heard = timbre_partners(labels, indices, fraction=preset.cross_fraction,
+                                semitones=preset.cross_semitones, generator=generator)
+        return real, labels[indices], audio[heard].float().div_(32768)
 
     middle = len(audio) // 2
     example, example_labels = audio[middle: middle + 1].float().div(32768), labels[middle: middle + 1]

@@ -97,3 +97,32 @@ def test_each_note_keeps_its_own_hold(note_folder, tmp_path):  # noqa: F811
     labels = torch.tensor([[60.0, 0.5, 3.0], [60.0, 0.5, 7.0]])
     _, _, gate = InstrumentLoss().controls(labels, 10)
     assert gate.sum(1).tolist() == [3.0, 7.0]
+
+
+def test_timbre_partners_stay_within_the_instrument_and_the_pitch_window():
+    """Cross-reconstruction: the encoder hears another note of the same instrument, never one too far away."""
+    from ganaudio.train.ddspgan import timbre_partners
+
+    pitches = torch.arange(40, 80, dtype=torch.float32)
+    labels = torch.stack([pitches.repeat(3), torch.full((120,), 0.5), torch.ones(120),
+                          torch.arange(3).repeat_interleave(40).float()], 1)
+    indices = torch.arange(120)
+    generator = torch.Generator().manual_seed(0)
+    partners = timbre_partners(labels, indices, fraction=1.0, semitones=5, generator=generator)
+    assert (partners != indices).all()
+    assert (labels[partners, 3] == labels[indices, 3]).all()
+    assert (labels[partners, 0] - labels[indices, 0]).abs().max() <= 5
+    assert (timbre_partners(labels, indices, fraction=0.0, semitones=5) == indices).all()
+    half = timbre_partners(labels, indices, fraction=0.5, semitones=5, generator=generator)
+    assert 30 < int((half != indices).sum()) < 90
+    alone = torch.tensor([[60.0, 0.5, 1.0, 0.0]])  # an instrument with one note keeps it
+    assert timbre_partners(alone, torch.tensor([0]), fraction=1.0, semitones=12).tolist() == [0]
+
+
+def test_labels_carry_the_instrument_index(note_folder):  # noqa: F811
+    from ganaudio.train.ddspgan import load_note_clips
+
+    _, labels, summary = load_note_clips(note_folder, split="train", sample_rate=44100, samples=4096,
+                                         default_hold=1.0, progress=False)
+    assert labels.shape[1] == 4
+    assert sorted(set(labels[:, 3].long().tolist())) == list(range(summary["instruments"]))

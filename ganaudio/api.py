@@ -16,9 +16,8 @@ is global: seeds make their own ``torch.Generator``.
 from __future__ import annotations
 
 import logging
-import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,8 @@ from ganaudio.errors import ParameterError
 from ganaudio.loading import ASSETS, bundled_models
 from ganaudio.synth import dsp
 from ganaudio.synth.generator import load_gansynth
-from ganaudio.synth.render import mix_notes
-from ganaudio.synth.schedule import make_schedule, read_notes
+from ganaudio.synth.piece import PiecePlayer
+from ganaudio.synth.render import SampledNotes
 from ganaudio.synth.timbre import Timbre, TimbreBank, model_id
 
 __all__ = ["ASSETS", "BUNDLED_MODEL", "Synth", "Timbre", "bundled_models", "load", "model_path"]
@@ -81,7 +80,7 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
                  name=path.name, decode=decode, n_iter=n_iter, batch_size=batch_size)
 
 
-class Synth(TimbreBank):
+class Synth(PiecePlayer, TimbreBank):
     """A GANSynth generator with its representation, playing notes and MIDI as numpy audio.
 
     Parameters
@@ -258,95 +257,9 @@ class Synth(TimbreBank):
         return self.generate_many([int(pitch)], timbre, velocity, None if duration is None else [duration],
                                   release=release)[0]
 
-    # ----------------------------------------------------------------- MIDI
-    def render(self, midi, *, timbres: Timbre | Sequence[Timbre] | Mapping[int, Timbre] | None = None,
-               schedule=None, seconds_per_timbre: float = 6.0, times: Sequence[float] | None = None,
-               method: str = "slerp", stems: bool = False, attack: float = 0.005, release: float = 0.1,
-               gain: float | None = None, progress: bool = False):
-        """Play a MIDI piece: mono float32 ``(time,)``, or ``(mix, {track name: (time,)})`` with ``stems``.
-
-        Parameters
-        ----------
-        midi : path or pretty_midi.PrettyMIDI
-        timbres : Timbre, sequence of Timbres, or mapping program -> Timbre, optional
-        schedule : {"constant", "program", "drift"} or a schedule object, optional
-            None picks by ``timbres``: one -> constant, several -> drift, a
-            mapping -> per program (unmapped programs get ``random_timbre(program)``).
-        seconds_per_timbre, times, method
-            Drift only: anchors every ``seconds_per_timbre`` seconds, or at
-            ``times``; "slerp" or "lerp" between them.
-        attack, release : float
-            Envelope seconds; a note sounds from its onset to ``offset + release``.
-        gain : float, optional
-            Master gain; None levels the mix automatically. A limiter keeps every
-            sample within +-0.98 either way.
-        progress : bool
-            Show a tqdm bar while notes are generated.
-
-        Returns
-        -------
-        np.ndarray of ``ceil((last note-off + release) * sample_rate)`` samples
-        (plus a dict of per-track stems of the same length when ``stems``).
-
-        Raises
-        ------
-        MidiFileError
-            Unreadable, empty or drum-only MIDI. Drum tracks are skipped with a
-            warning; out-of-range pitches are moved by octaves with a warning.
-
-        Examples
-        --------
-        >>> mix = synth.render("samples/bach_chorale.mid", timbres=synth.random_timbre(5))
-        >>> mix, parts = synth.render("song.mid", timbres={0: synth.random_timbre(1)}, stems=True)
-        """
-        notes, waves, index = self._play(midi, timbres=timbres, schedule=schedule, attack=attack, release=release,
-                                         seconds_per_timbre=seconds_per_timbre, times=times, method=method,
-                                         progress=progress)
-        return mix_notes(self, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems)
-
-    def render_to(self, midi, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
-                  png: str | os.PathLike | None = None, timbres=None, schedule=None, seconds_per_timbre: float = 6.0,
-                  times: Sequence[float] | None = None, method: str = "slerp", attack: float = 0.005,
-                  release: float = 0.1, gain: float | None = None, progress: bool = False, outputs=None
-                  ) -> tuple[int, list]:
-        """:meth:`render` straight into audio files, block by block: memory does not grow with the piece.
-
-        Writes the mix to ``output`` (.wav, .flac, .ogg), one ``<track>.wav`` per
-        MIDI track into ``stems_dir`` and the mix's spectrogram to ``png`` when
-        given; all atomically (a failure leaves none of them half-written). The
-        samples equal :meth:`render`'s; ``outputs`` (an :class:`~ganaudio.outputs.OutputSet`)
-        makes them part of a larger transaction. Returns ``(samples written, [stem paths])``.
-
-        Examples
-        --------
-        >>> synth.render_to("three_hours.mid", "three_hours.wav", stems_dir="stems/")    # doctest: +SKIP
-        """
-        from ganaudio.synth.render import write_render
-
-        notes, waves, index = self._play(midi, timbres=timbres, schedule=schedule, attack=attack, release=release,
-                                         seconds_per_timbre=seconds_per_timbre, times=times, method=method,
-                                         progress=progress)
-        return write_render(self, notes, waves, index, output, stems_dir=stems_dir, png=png, attack=attack,
-                            release=release, gain=gain, progress=progress, outputs=outputs)
-
-    def _play(self, midi, *, timbres, schedule, attack, release, seconds_per_timbre, times, method, progress):
-        """The notes of ``midi``, their distinct generated waves and each note's wave index."""
-        for name, value in (("attack", attack), ("release", release)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ParameterError(f"{name} must be seconds >= 0, got {value!r}")
-        notes = read_notes(midi, pitch_range=self.pitch_range)
-        if isinstance(timbres, Mapping):
-            timbres = {p: self.check_timbre(t) for p, t in timbres.items()}
-            missing = sorted(set(notes.program.tolist()) - set(timbres))
-            timbres.update({p: self.random_timbre(p) for p in missing})
-        elif isinstance(timbres, Timbre):
-            self.check_timbre(timbres)
-        elif timbres is not None:
-            timbres = [self.check_timbre(t) for t in timbres]
-        default = self.random_timbre(0)
-        plan = make_schedule(timbres, schedule, default=default, seconds_per_timbre=seconds_per_timbre,
-                             times=times, method=method)
-        latents = np.asarray(plan.latents(notes), dtype=np.float32)
+    # ----------------------------------------------------------------- MIDI (render, render_to: PiecePlayer)
+    def _note_source(self, notes, latents: np.ndarray, *, attack: float, release: float, progress: bool):
+        """The notes' distinct generated waves as a :class:`~ganaudio.synth.render.SampledNotes` source."""
         waves, index = self.raw_notes(latents, notes.pitch, progress=progress)
         log.info("%s: %d notes, %d generated after removing repeats", notes.label, len(notes), len(waves))
-        return notes, waves, index
+        return SampledNotes(self, notes, waves, index, attack=attack, release=release)

@@ -204,7 +204,9 @@ def _render_timbres(synth, spec: str | None):
               help="Drift: seconds from one anchor timbre to the next.")
 @click.option("--method", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True,
               help="Drift interpolation.")
-@click.option("--release", type=click.FloatRange(min=0), default=0.1, show_default=True, help="Release seconds.")
+@click.option("--release", type=click.FloatRange(min=0), default=None,
+              help="Seconds a note sounds after its note-off [default: 0.1 for GANSynth, the harmonic "
+                   "instrument's own release].")
 @click.option("--stems", "stems_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write one WAV per MIDI track into this folder.")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None,

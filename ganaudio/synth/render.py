@@ -19,7 +19,7 @@ import numpy as np
 from ganaudio.synth import dsp
 from ganaudio.synth.schedule import NoteTable
 
-__all__ = ["BLOCK", "PictureStream", "auto_gain", "mix_blocks", "render_blocks", "mix_notes",
+__all__ = ["BLOCK", "PictureStream", "SampledNotes", "auto_gain", "mix_blocks", "render_blocks", "mix_notes",
            "spectrogram_figure", "stream_gain", "write_render"]
 
 LEVEL_PERCENTILE = 99.5   # of the non-silent samples' magnitude ...
@@ -77,28 +77,55 @@ def stream_gain(blocks) -> float:
     return LEVEL_TARGET / level if level > 0 else 1.0
 
 
-def _plan(synth, notes: NoteTable, release: float) -> tuple[np.ndarray, np.ndarray, int, int]:
-    sr = synth.sample_rate
+class SampledNotes:
+    """A GANSynth piece's notes as a note source: distinct generated waves, looped, shaped and weighted.
+
+    Row ``i`` of ``notes`` plays ``waves[index[i]]``, held ``offset - onset``
+    seconds (looped when longer than a generated note), shaped by a
+    raised-cosine attack and a ``release``-second fade, and scaled by its
+    velocity gain.
+
+    A note source has ``notes``, ``sample_rate``, ``release`` (seconds a note
+    sounds after its note-off), ``segment(i, first, stop)`` (samples
+    ``first:stop`` of note ``i`` from its onset, float32) and ``done(i)``
+    (note ``i`` will not be asked for again).
+    """
+
+    def __init__(self, synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, *, attack: float,
+                 release: float):
+        self.synth, self.notes, self.waves, self.index = synth, notes, waves, index
+        self.sample_rate, self.release = int(synth.sample_rate), float(release)
+        self.attack = round(attack * self.sample_rate)
+        self.vgain = dsp.velocity_gain(notes.velocity).astype(np.float32)
+        self.start, self.held, self.rel, self.total = _plan(self.sample_rate, notes, release)
+
+    def segment(self, i: int, first: int, stop: int) -> np.ndarray:
+        return self.synth._shaped_segment(self.waves[self.index[i]], int(self.notes.pitch[i]), int(self.held[i]),
+                                          self.rel, attack=self.attack, first=first, stop=stop) * self.vgain[i]
+
+    def done(self, i: int) -> None:
+        pass
+
+
+def _plan(sample_rate: int, notes: NoteTable, release: float) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Onset and held samples of every note, release samples, and the piece's length in samples."""
+    sr = sample_rate
     start = np.round(notes.onset * sr).astype(np.int64)
     held = np.maximum(1, np.round(notes.offset * sr).astype(np.int64) - start)
     total = math.ceil((float(notes.offset.max()) + release) * sr)
     return start, held, round(release * sr), total
 
 
-def mix_blocks(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, *, attack: float, release: float,
-               stems: bool, block: int = BLOCK) -> Iterator[np.ndarray]:
+def mix_blocks(source, *, stems: bool, block: int = BLOCK) -> Iterator[np.ndarray]:
     """The unlevelled mix (``stems=False``: ``(1, k)``) or the per-track parts (``(tracks, k)``), block by block.
 
-    Row ``i`` of ``notes`` plays ``waves[index[i]]``, held ``offset - onset``
-    seconds (looped when longer than a generated note), shaped by a
-    raised-cosine attack and release, scaled by its velocity gain and added at
+    Every note of ``source.notes`` sounds from its onset for its held time plus
+    ``source.release``, as the source gives it (:class:`SampledNotes`), added at
     its onset. Notes are taken in onset order; only those sounding in a block
-    are computed there.
+    are computed there, and a note is handed back (``source.done``) once it has ended.
     """
-    sr = synth.sample_rate
-    start, held, rel, total = _plan(synth, notes, release)
-    att = round(attack * sr)
-    vgain = dsp.velocity_gain(notes.velocity).astype(np.float32)
+    notes = source.notes
+    start, held, rel, total = _plan(source.sample_rate, notes, source.release)
     order = np.argsort(start, kind="stable")
     rows = len(notes.track_names) if stems else 1
     active: list[int] = []
@@ -115,36 +142,52 @@ def mix_blocks(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, *,
             end = min(start[i] + held[i] + rel, total)
             a, b = max(s0, start[i]), min(s1, end)
             if a < b:
-                piece = synth._shaped_segment(waves[index[i]], int(notes.pitch[i]), int(held[i]), rel, attack=att,
-                                              first=int(a - start[i]), stop=int(b - start[i])) * vgain[i]
+                piece = source.segment(i, int(a - start[i]), int(b - start[i]))
                 parts[notes.track[i] if stems else 0, a - s0:b - s0] += piece
             if end > s1:
                 still.append(i)
+            else:
+                source.done(i)
         active = still
         yield parts
 
 
-def render_blocks(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, *, attack: float, release: float,
-                  gain: float | None, stems: bool, block: int = BLOCK, progress: bool = False
-                  ) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
-    """Levelled, limited ``(mix block, [stem blocks])`` pairs in time order; memory of one block.
+CACHE_BYTES = 1 << 28  # mixes up to this size are kept from the levelling pass instead of being mixed again
 
-    ``gain`` None levels the mix automatically (:func:`stream_gain`, one extra
-    mixing pass). Every block but the last has ``block`` samples.
+
+def render_blocks(source, *, gain: float | None, stems: bool, block: int = BLOCK, progress: bool = False
+                  ) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
+    """Levelled, limited ``(mix block, [stem blocks])`` pairs in time order.
+
+    ``gain`` None levels the mix automatically (:func:`stream_gain`): the
+    unlevelled blocks of a piece up to 256 MB are kept from that pass, longer
+    pieces are mixed a second time, so memory stays bounded. Every block but
+    the last has ``block`` samples.
     """
     from tqdm.auto import tqdm
 
-    kw = dict(attack=attack, release=release, block=block)
-    n_blocks = -(-_plan(synth, notes, release)[3] // block)
+    total = _plan(source.sample_rate, source.notes, source.release)[3]
+    n_blocks = -(-total // block)
+    rows = len(source.notes.track_names) if stems else 1
     bar = dict(total=n_blocks, unit="block", leave=False, disable=not progress or n_blocks < 4)
+    kept = None
     if gain is None:
-        gain = stream_gain(p[0] for p in tqdm(mix_blocks(synth, notes, waves, index, stems=False, **kw),
-                                              desc="levelling", **bar))
+        keep = total * rows * 4 <= CACHE_BYTES
+        kept = [] if keep else None
+
+        def first_pass():
+            for parts in mix_blocks(source, stems=stems, block=block):
+                if kept is not None:
+                    kept.append(parts)
+                yield parts.sum(axis=0) if stems else parts[0]
+
+        gain = stream_gain(tqdm(first_pass(), desc="levelling", **bar))
     g = float(gain)
-    lookahead = max(1, int(0.005 * synth.sample_rate))
+    lookahead = max(1, int(0.005 * source.sample_rate))
     mix_limiter = dsp.StreamingLimiter(ceiling=CEILING, lookahead=lookahead)
-    stem_limiters = [dsp.StreamingLimiter(ceiling=CEILING) for _ in notes.track_names] if stems else []
-    for parts in tqdm(mix_blocks(synth, notes, waves, index, stems=stems, **kw), desc="mixing", **bar):
+    stem_limiters = [dsp.StreamingLimiter(ceiling=CEILING) for _ in source.notes.track_names] if stems else []
+    blocks = kept if kept is not None else tqdm(mix_blocks(source, stems=stems, block=block), desc="mixing", **bar)
+    for parts in blocks:
         mix = parts.sum(axis=0) if stems else parts[0]
         out = mix_limiter.push(mix * g)
         tracks = [lim.push(parts[k] * g) for k, lim in enumerate(stem_limiters)]
@@ -153,18 +196,16 @@ def render_blocks(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray,
     yield mix_limiter.finish(), [lim.finish() for lim in stem_limiters]
 
 
-def mix_notes(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, *, attack: float, release: float,
-                 gain: float | None, stems: bool):
+def mix_notes(source, *, gain: float | None, stems: bool):
     """:func:`render_blocks` gathered into a mono mix ``(time,)`` (+ a dict of stems when ``stems``)."""
-    pieces = list(render_blocks(synth, notes, waves, index, attack=attack, release=release, gain=gain, stems=stems))
+    pieces = list(render_blocks(source, gain=gain, stems=stems))
     out = np.concatenate([p[0] for p in pieces])
     if not stems:
         return out
-    return out, {name: np.concatenate([p[1][k] for p in pieces]) for k, name in enumerate(notes.track_names)}
+    return out, {name: np.concatenate([p[1][k] for p in pieces]) for k, name in enumerate(source.notes.track_names)}
 
 
-def write_render(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, output, *, stems_dir=None,
-                 png=None, attack: float, release: float, gain: float | None, progress: bool = False,
+def write_render(source, output, *, stems_dir=None, png=None, gain: float | None, progress: bool = False,
                  outputs=None) -> tuple[int, list]:
     """Stream :func:`render_blocks` into ``output``, ``stems_dir/<track>.wav`` and a ``png`` picture.
 
@@ -180,14 +221,13 @@ def write_render(synth, notes: NoteTable, waves: np.ndarray, index: np.ndarray, 
     from ganaudio.audio_stream import open_audio_writer
     from ganaudio.outputs import OutputSet
 
-    sr = synth.sample_rate
+    sr, notes = source.sample_rate, source.notes
     with OutputSet() if outputs is None else nullcontext(outputs) as outputs, ExitStack() as stack:
         mix_out = stack.enter_context(open_audio_writer(output, sr, outputs=outputs))
         stem_outs = [stack.enter_context(open_audio_writer(Path(stems_dir) / f"{name}.wav", sr, outputs=outputs))
                      for name in notes.track_names] if stems_dir is not None else []
-        picture = PictureStream(sr, total=_plan(synth, notes, release)[3]) if png is not None else None
-        for mix, tracks in render_blocks(synth, notes, waves, index, attack=attack, release=release, gain=gain,
-                                         stems=stems_dir is not None, progress=progress):
+        picture = PictureStream(sr, total=_plan(sr, notes, source.release)[3]) if png is not None else None
+        for mix, tracks in render_blocks(source, gain=gain, stems=stems_dir is not None, progress=progress):
             mix_out.write(mix)
             for out, track in zip(stem_outs, tracks):
                 out.write(track)

@@ -155,7 +155,7 @@ def notes_to_midi(notes, *, program: int = 0, name: str = "transcription"):
 
 
 def resynthesize(y: np.ndarray, *, sample_rate: int, timbre=0, synth=None, midi_out: str | os.PathLike | None = None,
-                 program: int = 0, chunk_seconds: float = 60.0, min_duration: float = 0.06, release: float = 0.1,
+                 program: int = 0, chunk_seconds: float = 60.0, min_duration: float = 0.06, release: float | None = None,
                  match_loudness: bool = True, progress: bool = False) -> Resynthesis:
     """Play a monophonic recording again with a GANSynth timbre (note-level timbre transfer).
 
@@ -178,8 +178,9 @@ def resynthesize(y: np.ndarray, *, sample_rate: int, timbre=0, synth=None, midi_
         Transcription chunk (bounds memory on long files; see :func:`transcribe_long`).
     min_duration : float
         Transcribed notes shorter than this (seconds) are dropped.
-    release : float
-        Seconds each rendered note rings after its note-off.
+    release : float, optional
+        Seconds each rendered note rings after its note-off [default: the synth's
+        ``default_release``, 0.1 s for GANSynth, the harmonic instrument's own release tail].
     match_loudness : bool
         Scale the output to the input's RMS (peaks stay below 0.98).
     progress : bool
@@ -242,7 +243,7 @@ def resynthesize(y: np.ndarray, *, sample_rate: int, timbre=0, synth=None, midi_
 
 def resynthesize_file(path: str | os.PathLike, output: str | os.PathLike, *, timbre=0, synth=None,
                       midi_out: str | os.PathLike | None = None, program: int = 0, chunk_seconds: float = 60.0,
-                      min_duration: float = 0.06, release: float = 0.1, match_loudness: bool = True,
+                      min_duration: float = 0.06, release: float | None = None, match_loudness: bool = True,
                       progress: bool = False) -> list:
     """:func:`resynthesize` from an audio file into an audio file, in memory that does not grow with its length.
 
@@ -288,12 +289,13 @@ def resynthesize_file(path: str | os.PathLike, output: str | os.PathLike, *, tim
         else:
             table = read_notes(midi, pitch_range=synth.pitch_range)
             latents = np.broadcast_to(timbre.latent, (len(table), synth.latent_dim))
-            waves, index = synth.raw_notes(latents, table.pitch, progress=progress)
+            source = synth._note_source(table, np.ascontiguousarray(latents, np.float32), attack=0.005,
+                                        release=synth.default_release if release is None else release,
+                                        progress=progress)
             with tempfile.TemporaryDirectory(dir=Path(output).parent, prefix=".resynth.") as tmp:
                 raw = Path(tmp) / "unscaled.wav"
                 with open_audio_writer(raw, sr) as unscaled:
-                    for block, _ in render_blocks(synth, table, waves, index, attack=0.005, release=release,
-                                                  gain=None, stems=False, progress=progress):
+                    for block, _ in render_blocks(source, gain=None, stems=False, progress=progress):
                         unscaled.write(block[:max(0, n - unscaled.frames)])
                     while unscaled.frames < n:
                         unscaled.write(np.zeros(min(1 << 16, n - unscaled.frames), np.float32))

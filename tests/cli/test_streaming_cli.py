@@ -117,7 +117,7 @@ def test_render_streams_mix_stems_and_picture_equal_to_the_api(tmp_path):
 @pytest.mark.parametrize("block", [4096, 1 << 16])
 def test_render_blocks_equal_whole_mix(block):
     import ganaudio
-    from ganaudio.synth.render import render_blocks
+    from ganaudio.synth.render import SampledNotes, render_blocks
     from ganaudio.synth.schedule import read_notes
 
     synth = ganaudio.load()
@@ -129,8 +129,8 @@ def test_render_blocks_equal_whole_mix(block):
     notes = read_notes(pm, pitch_range=synth.pitch_range)
     waves, index = synth.raw_notes(np.broadcast_to(synth.random_timbre(0).latent, (len(notes), synth.latent_dim)),
                                    notes.pitch)
-    kw = dict(attack=0.005, release=0.1, gain=None, stems=True)
-    whole = list(render_blocks(synth, notes, waves, index, block=10**9, **kw))
-    parts = list(render_blocks(synth, notes, waves, index, block=block, **kw))
+    source = SampledNotes(synth, notes, waves, index, attack=0.005, release=0.1)
+    whole = list(render_blocks(source, gain=None, stems=True, block=10**9))
+    parts = list(render_blocks(source, gain=None, stems=True, block=block))
     np.testing.assert_array_equal(np.concatenate([p[0] for p in parts]), np.concatenate([p[0] for p in whole]))
     np.testing.assert_array_equal(np.concatenate([p[1][0] for p in parts]), np.concatenate([p[1][0] for p in whole]))

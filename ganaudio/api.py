@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 import ganaudio.loading as loading
-from ganaudio.errors import ParameterError
+from ganaudio.errors import CheckpointError, ParameterError
 from ganaudio.loading import ASSETS, bundled_models
 from ganaudio.synth import dsp
 from ganaudio.synth.generator import load_gansynth
@@ -48,7 +48,9 @@ def model_path(name_or_path: str | os.PathLike | None = None) -> Path:
 
 def load(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None, *,
          decode: str = "phase-griffinlim", n_iter: int = 8, batch_size: int = 64) -> Synth:
-    """Load a trained GANSynth as a :class:`Synth`.
+    """Load a trained note model: a GANSynth as a :class:`Synth`, a harmonic-plus-noise instrument (family
+    ``ddspgan``) as a :class:`~ganaudio.synth.harmonic.HarmonicSynth`. Both generate notes, timbres and MIDI
+    pieces with the same methods.
 
     Parameters
     ----------
@@ -75,6 +77,14 @@ def load(name_or_path: str | os.PathLike | None = None, device: str | torch.devi
         dev = torch.device(device or "cpu")
     except RuntimeError:
         raise ParameterError(f"device {device!r} is not a torch device (try cpu or cuda)") from None
+    family = loading.model_family(path)
+    if family == "ddspgan":
+        from ganaudio.synth.harmonic import load_ddspgan
+
+        return load_ddspgan(path, device=dev)
+    if family not in (None, "gansynth"):
+        raise CheckpointError(f"{path} holds a {family!r} model, not a note model (gansynth or ddspgan); "
+                                      f"load it with ganaudio.load_model")
     generator, rep, normalizer, config = load_gansynth(path, device=dev)
     return Synth(generator, rep, normalizer, n_frames=int(config.get("n_frames", generator.image_shape[1])),
                  name=path.name, decode=decode, n_iter=n_iter, batch_size=batch_size)

@@ -49,7 +49,7 @@ from ganaudio.limits import (
     MIN_SAMPLE_RATE,
 )
 
-__all__ = ["ASSETS", "CHECKPOINT_FORMAT", "FAMILY_LOADERS", "MODEL_SECTIONS", "ModelFolder", "build_from_config", "bundled_models",
+__all__ = ["ASSETS", "CHECKPOINT_FORMAT", "FAMILY_LOADERS", "MODEL_SECTIONS", "ModelFolder", "build_from_config", "bundled_models", "model_family",
            "latest_checkpoint", "list_checkpoints", "load_model", "load_weights", "open_model", "read_model_folder",
            "resolve_model_folder", "size_range", "validate_model_config", "write_model_folder"]
 
@@ -83,6 +83,11 @@ def bundled_models(family: str | None = None) -> list[str]:
         return []
     names = sorted(p.name for p in ASSETS.iterdir() if (p / "config.json").is_file())
     return names if family is None else [n for n in names if _family_on_disk(ASSETS / n) == family]
+
+
+def model_family(folder: str | os.PathLike) -> str | None:
+    """The ``family`` a model folder's config.json names (None when it names none or cannot be read)."""
+    return _family_on_disk(Path(folder))
 
 
 def _family_on_disk(folder: Path) -> str | None:

@@ -42,7 +42,7 @@ def _track_timbres(synth, spec: str | None, n_tracks: int) -> list:
 
 
 def render_tracks(midi, output: Path, *, timbres: str | None, synth_model: str | None, device: str, outputs=None):
-    """Play ``midi`` with the GANSynth synth, one timbre per track, streamed into ``output``: ``(samples, rate)``."""
+    """Play ``midi`` with a note model (GANSynth or harmonic-plus-noise), one timbre per track, streamed into ``output``: ``(samples, rate)``."""
     try:
         from ganaudio.api import load
     except ImportError:
@@ -69,7 +69,7 @@ def render_tracks(midi, output: Path, *, timbres: str | None, synth_model: str |
               help="Also play the piece through the GANSynth synth into this audio file.")
 @click.option("--timbres", default=None, metavar="A,B,...",
               help="With --render: one seed or timbre file per track, in track order [default: 0,1,2,...].")
-@click.option("--synth-model", default=None, metavar="NAME|DIR", help="With --render: the GANSynth model.")
+@click.option("--synth-model", default=None, metavar="NAME|DIR", help="With --render: the note model (GANSynth or harmonic-plus-noise).")
 @click.option("--device", default="cpu", show_default=True, help="Torch device: cpu, cuda, cuda:1.")
 def compose_cmd(model, bars, seed, output, qpm, render_path, timbres, synth_model, device) -> None:
     """Compose a multitrack MIDI piece with a MuseGAN model (Bach-chorale SATB by default).

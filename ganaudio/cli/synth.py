@@ -142,22 +142,32 @@ def interpolate_cmd(pitch, start, end, steps, method, duration, output, model, d
 @click.option("--count", type=int, default=16, show_default=True, help=f"Timbres to draw (1 to {MAX_TIMBRES}).")
 @click.option("--start-seed", type=click.IntRange(min=0), default=0, show_default=True, help="First seed.")
 @click.option("--pitch", type=int, default=60, show_default=True, help="Preview pitch (60 = C4).")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for seed_NNNN.wav previews and seed_NNNN.timbre.json files.")
+@click.option("--from-audio", "recording", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Take one timbre from a recorded note instead (harmonic-plus-noise models); "
+                   "-o is then the .timbre.json file to write.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder for seed_NNNN.wav previews and seed_NNNN.timbre.json files (a .timbre.json file "
+                   "with --from-audio).")
 @model_option
 @device_option
-def timbres_cmd(count, start_seed, pitch, output, model, device) -> None:
+def timbres_cmd(count, start_seed, pitch, recording, output, model, device) -> None:
     """A bank of timbres to audition: a preview note and a timbre file per seed.
 
     Keep the files you like; `generate --timbre`, `interpolate --from/--to` and
-    `render --timbres` take them.
+    `render --timbres` take them. With --from-audio, the timbre of a recorded
+    note (any rate, stereo mixed down), playable at every pitch.
 
     \b
-    Example:
+    Examples:
       ganaudio timbres --count 16 -o bank/
       ganaudio render song.mid --timbres bank/seed_0003.timbre.json -o song.wav
+      ganaudio timbres --from-audio cello_c3.wav -o cello.timbre.json --model recipes/ddspgan_44k/continue
     """
     from tqdm.auto import tqdm
+
+    if recording is not None:
+        _timbre_from_recording(recording, output, model, device)
+        return
 
     check_count(count, name="--count", limit=MAX_TIMBRES,
                 way_past=f"draw more in another run with --start-seed {start_seed + MAX_TIMBRES}")
@@ -172,6 +182,24 @@ def timbres_cmd(count, start_seed, pitch, output, model, device) -> None:
         _save(output / f"seed_{seed:04d}.wav", note, synth.sample_rate)
         synth.save_timbre(timbre, output / f"seed_{seed:04d}.timbre.json")
     click.echo(f"{output}/: {count} previews at MIDI {pitch} and timbre files, seeds {seeds[0]}-{seeds[-1]}")
+
+
+def _timbre_from_recording(recording: Path, output: Path, model: str | None, device: str) -> None:
+    """``timbres --from-audio``: encode one recorded note and write its timbre file."""
+    from ganaudio.io import load_audio
+
+    if not output.name.endswith(".timbre.json"):
+        raise ParameterError(f"-o {str(output)!r} must end in .timbre.json with --from-audio")
+    _check_output(output, suffixes=(".json",))
+    synth = _load(model, device)
+    if not hasattr(synth, "timbre_from_audio"):
+        raise ParameterError(f"model {synth.name!r} cannot take a timbre from a recording; a harmonic-plus-noise "
+                             f"instrument (family ddspgan) can")
+    y, sr = load_audio(recording, mono=False)
+    timbre = synth.timbre_from_audio(y, sr)
+    synth.save_timbre(timbre, output)
+    click.echo(f"{output}: the timbre of {recording} ({len(y) / sr if y.ndim == 1 else y.shape[-1] / sr:.2f} s "
+               f"at {sr} Hz), playable at MIDI {synth.pitch_range[0]}-{synth.pitch_range[1]}")
 
 
 def _render_timbres(synth, spec: str | None):

@@ -83,7 +83,7 @@ def _resynth(input_path: Path, output: Path, *, synth_model: str | None, timbre:
               help="CycleGAN: how the converted mel spectrogram becomes sound (auto: the GAN vocoder that fits).")
 @click.option("--timbre", default=None, metavar="SEED|FILE", help="resynth: timbre seed or timbre file [default 0].")
 @click.option("--synth", "synth_model", default=None, metavar="NAME|DIR",
-              help="resynth: GANSynth model [default: the bundled gansynth_tiny].")
+              help="resynth: note model, GANSynth or harmonic-plus-noise [default: the bundled gansynth_tiny].")
 @click.option("--midi", type=click.Path(path_type=Path), default=None,
               help="resynth: also write the transcribed notes as MIDI.")
 @device_option

@@ -24,15 +24,17 @@ from ganaudio.limits import MAX_NOTE_SECONDS
 from ganaudio.loading import build_from_config, load_weights, open_model
 from ganaudio.models.ddspgan import HIGHEST_PITCH, LOWEST_PITCH, HarmonicInstrument
 from ganaudio.synth.note_check import check_single_note
+from ganaudio.synth.piece import PiecePlayer
 from ganaudio.synth.timbre import Timbre, TimbreBank, model_id
 
 __all__ = ["HarmonicSynth", "load_ddspgan"]
 
 MIN_RECORDING_SECONDS = 0.1
+DEFAULT_HOLD = 1.0  # seconds a note is held when no duration is given
 FADE_SECONDS = 0.02  # the last moment of a release tail fades out, so a cut tail never clicks
 
 
-class HarmonicSynth(TimbreBank):
+class HarmonicSynth(PiecePlayer, TimbreBank):
     """A :class:`HarmonicInstrument` playing notes, with timbres as latent vectors of its encoder's space.
 
     Parameters
@@ -55,6 +57,7 @@ class HarmonicSynth(TimbreBank):
     def __init__(self, instrument: HarmonicInstrument, *, name: str = "model", release: float = 1.0):
         self.instrument = instrument.eval()
         self.name, self.release = name, float(release)
+        self.default_release = self.release
         self.sample_rate, self.hop = int(instrument.sample_rate), int(instrument.hop)
         self.pitch_range = (LOWEST_PITCH, HIGHEST_PITCH)
         self.latent_dim = int(instrument.z_dim)
@@ -86,7 +89,7 @@ class HarmonicSynth(TimbreBank):
         v = np.broadcast_to(np.asarray(velocities, dtype=np.float64), p.shape)
         if np.any((v < 1) | (v > 127)):
             raise ParameterError(f"velocities must be 1-127, got {velocities!r}")
-        d = np.broadcast_to(np.asarray(durations, dtype=np.float64), p.shape)
+        d = np.broadcast_to(np.asarray(DEFAULT_HOLD if durations is None else durations, dtype=np.float64), p.shape)
         release = self.release if release is None else float(release)
         if not np.all(np.isfinite(d)) or np.any(d <= 0) or not 0 <= release <= 10:
             raise ParameterError(f"durations must be positive seconds and release 0-10 s, got {durations!r}, "
@@ -98,9 +101,10 @@ class HarmonicSynth(TimbreBank):
 
     @torch.inference_mode()
     def generate_many(self, pitches: Sequence[float], timbres: Timbre | Sequence[Timbre] | None = None,
-                      velocities: int | Sequence[int] = 100, durations: float | Sequence[float] = 1.0, *,
+                      velocities: int | Sequence[int] = 100, durations: float | Sequence[float] | None = None, *,
                       release: float | None = None) -> np.ndarray:
-        """Notes held ``durations`` seconds then released (``release`` s of the model's own tail): ``(n, time)``.
+        """Notes held ``durations`` seconds (None: 1 s) then released (``release`` s of the model's own tail):
+        ``(n, time)``.
 
         Rows are zero-padded to the longest note.
 
@@ -110,7 +114,12 @@ class HarmonicSynth(TimbreBank):
         (3, 132300)
         """
         p, v, d, release = self._check(pitches, velocities, durations, release)
-        latents = torch.tensor(self._latents(timbres, len(p)), dtype=torch.float32)
+        return self._notes(p, self._latents(timbres, len(p)), v, d, release)
+
+    @torch.inference_mode()
+    def _notes(self, p: np.ndarray, latents: np.ndarray, v: np.ndarray, d: np.ndarray, release: float) -> np.ndarray:
+        """Checked pitches, latents ``(n, latent_dim)``, velocities, held seconds -> notes ``(n, time)``."""
+        latents = torch.tensor(np.asarray(latents, np.float32))
         held = np.ceil(d * self.sample_rate / self.hop).astype(int)
         frames = int(held.max()) + int(np.ceil(release * self.sample_rate / self.hop))
         t = torch.arange(frames)
@@ -131,7 +140,7 @@ class HarmonicSynth(TimbreBank):
             out[i, :n] = note
         return out
 
-    def generate(self, pitch: float, timbre: Timbre | None = None, velocity: int = 100, duration: float = 1.0, *,
+    def generate(self, pitch: float, timbre: Timbre | None = None, velocity: int = 100, duration: float | None = None, *,
                  release: float | None = None) -> np.ndarray:
         """One note ``(time,)``: held ``duration`` s, then ``release`` s of its own release tail.
 
@@ -139,7 +148,15 @@ class HarmonicSynth(TimbreBank):
         --------
         >>> y = synth.generate(60, synth.random_timbre(1), velocity=110, duration=8.0)
         """
-        return self.generate_many([pitch], timbre, velocity, [duration], release=release)[0]
+        return self.generate_many([pitch], timbre, velocity, None if duration is None else [duration],
+                                  release=release)[0]
+
+    def _note_source(self, notes, latents: np.ndarray, *, attack: float, release: float, progress: bool):
+        """A MIDI piece's notes (PiecePlayer), each played by the model, generated as the mix reaches them."""
+        from ganaudio.synth.harmonic_notes import HarmonicNotes
+
+        self._check(notes.pitch, notes.velocity, np.maximum(notes.offset - notes.onset, 1e-3), release)
+        return HarmonicNotes(self, notes, latents, release=release, progress=progress)
 
     # ----------------------------------------------------------------- timbre from audio
     @torch.inference_mode()

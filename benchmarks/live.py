@@ -76,46 +76,63 @@ def events_for(voices: int, seconds: float, *, seed: int = 0) -> list[tuple[floa
 
 
 def measure(synth, *, buffer: int, voices: int, seconds: float) -> dict:
-    """Drive the callback at real-time pace for ``seconds``; latency, load and xrun figures."""
+    """Drive the callback as a sound card would for ``seconds``; latency, load and xrun figures.
+
+    The device's clock runs in slots of one buffer. The callback for slot j is
+    called at j * buffer (or when the previous one returns, if that is later)
+    and its block plays from the first slot boundary after it returns: slot
+    j + 1 when on time; later after an underrun, when the device played
+    silence meanwhile and the next callback is for the slot the block plays in.
+    """
     engine = LiveEngine.for_synth(synth, synth.random_timbre(3), synth.random_timbre(11), max_voices=voices)
     schedule = events_for(voices, seconds)
     arrivals = {event.tag: at for at, event in schedule if event.tag is not None}
     budget = buffer / SAMPLE_RATE
-    blocks = int(seconds / budget)
-    loads = np.zeros(blocks)
-    cursor = 0
+    loads, cpu_loads, plays = [], [], []  # per callback: wall load, CPU load, when its block starts playing
+    cursor, slot, underruns = 0, 0, 0
     busy0, total0, cpu0 = *_cpu_busy(), time.process_time()
     start = time.perf_counter()
-    for k in range(blocks):
-        due = start + k * budget
-        wait = due - time.perf_counter()
+    while slot * budget < seconds:
+        wait = start + slot * budget - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
-        while cursor < len(schedule) and schedule[cursor][0] <= k * budget:  # arrived during the last block
+        now = time.perf_counter() - start
+        while cursor < len(schedule) and schedule[cursor][0] <= now:  # arrived before this callback
             engine.send(schedule[cursor][1])
             cursor += 1
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.thread_time()
         engine.render(buffer)
-        loads[k] = (time.perf_counter() - begin) / budget
+        end = time.perf_counter()
+        loads.append((end - begin) / budget)
+        cpu_loads.append((time.thread_time() - begin_cpu) / budget)
+        play = max(slot + 1, int(np.ceil((end - start) / budget)))
+        underruns += play > slot + 1
+        plays.append(play * budget)
+        slot = play
     wall = time.perf_counter() - start
     busy1, total1, cpu1 = *_cpu_busy(), time.process_time()
     cores = os.cpu_count() or 1
     machine_cores = (busy1 - busy0) / (total1 - total0) * cores if total1 > total0 else float("nan")
-    latency = np.array([(engine.onsets[tag] + buffer) / SAMPLE_RATE - at
-                        for tag, at in arrivals.items() if tag in engine.onsets])
+    heard = {tag: plays[s // buffer] + (s % buffer) / SAMPLE_RATE for tag, s in engine.onsets.items()
+             if s // buffer < len(plays)}
+    latency = np.array([heard[tag] - at for tag, at in arrivals.items() if tag in heard])
+    loads, cpu_loads = np.array(loads), np.array(cpu_loads)
     return {"buffer": buffer, "voices": voices, "notes": len(arrivals), "heard": len(latency),
             "median_ms": float(np.median(latency) * 1000), "worst_ms": float(latency.max() * 1000),
             "load_mean": float(loads.mean()), "load_max": float(loads.max()), "xruns": int((loads > 1).sum()),
-            "blocks": blocks, "others": machine_cores - (cpu1 - cpu0) / wall, "stolen": engine.stats["stolen"]}
+            "cpu_mean": float(cpu_loads.mean()), "cpu_max": float(cpu_loads.max()), "late": underruns,
+            "blocks": len(loads), "others": machine_cores - (cpu1 - cpu0) / wall, "stolen": engine.stats["stolen"]}
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| buffer | voices | notes | latency median | latency worst | callback load mean | load max | xruns |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| buffer | voices | notes | latency median | latency worst | load mean | load max | CPU load mean "
+             "| CPU load max | xruns | underruns |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['buffer']} ({r['buffer'] / SAMPLE_RATE * 1000:.1f} ms) | {r['voices']} | "
                      f"{r['heard']}/{r['notes']} | {r['median_ms']:.1f} ms | {r['worst_ms']:.1f} ms | "
-                     f"{r['load_mean']:.0%} | {r['load_max']:.0%} | {r['xruns']} of {r['blocks']} |")
+                     f"{r['load_mean']:.0%} | {r['load_max']:.0%} | {r['cpu_mean']:.0%} | {r['cpu_max']:.0%} | "
+                     f"{r['xruns']} of {r['blocks']} callbacks | {r['late']} |")
     return "\n".join(lines)
 
 
@@ -138,9 +155,12 @@ def run(seconds: float = 60.0, buffers=(64, 128, 256, 512), voices=(1, 8, 16), m
         f"Contention: other processes kept {others:.2f} of the {os.cpu_count()} cores busy on average during the "
         f"runs (load average {load_before:.2f} before, {load_after:.2f} after).",
         "",
-        "Latency counts the wait for the next callback, one buffer of output queue and the model's own attack up "
-        "to -60 dBFS; not the converter or the MIDI driver. Load: compute time / buffer duration; an xrun is a "
-        "callback over 100 %.",
+        "Latency counts the wait for the next callback, one buffer of output queue (more when the block was "
+        "late) and the model's own attack up to -60 dBFS; not the converter or the MIDI driver. Load: the "
+        "callback's wall-clock time / buffer duration (an xrun is a callback over 100 %); CPU load: the "
+        "callback thread's own CPU time / buffer duration (what it needs from an idle core; the rest of the wall "
+        "time was spent waiting for a core). Underruns: callbacks that returned after their block was due to play "
+        "(the device played silence meanwhile).",
         "",
         table(rows),
         "",

@@ -147,13 +147,16 @@ def run(seconds: float = 60.0, buffers=(64, 128, 256, 512), voices=(1, 8, 16), m
     return "\n".join([
         "## Live play: note-on to sound, callback load, xruns (benchmarks/live.py)",
         "",
-        f"Machine: {machine()}; 1 torch thread. Model: `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}`"
+        f"Machine: {machine()}. Model: `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}`"
         f" (hidden {decoder.gru.hidden_size} GRU, {decoder.n_harmonics} harmonics, table {decoder.table_size}, "
         f"hop {decoder.hop}), streamed at {SAMPLE_RATE} Hz; {seconds:g} s per row, callback driven at real-time "
         "pace, note-ons through the engine's event queue.",
         "",
         f"Contention: other processes kept {others:.2f} of the {os.cpu_count()} cores busy on average during the "
-        f"runs (load average {load_before:.2f} before, {load_after:.2f} after).",
+        f"runs (load average {load_before:.2f} before, {load_after:.2f} after)."
+        + (" The machine was shared, so the callback waited for a core and ran slower beside the other work: "
+           "these xruns, underruns and worst latencies are the shared machine's; rerun on an idle one for the "
+           "instrument's own." if others > 0.25 else ""),
         "",
         "Latency counts the wait for the next callback, one buffer of output queue (more when the block was "
         "late) and the model's own attack up to -60 dBFS; not the converter or the MIDI driver. Load: the "

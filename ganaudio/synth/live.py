@@ -189,7 +189,8 @@ class LiveEngine:
         timbres = [synth.check_timbre(t) for t in (timbre, timbre2) if t is not None]
         decoder = getattr(getattr(synth, "instrument", None), "decoder", None)
         if isinstance(decoder, ControlGenerator):
-            pool = HarmonicVoices(decoder, release=synth.release, pitch_range=tuple(synth.pitch_range))
+            pool = HarmonicVoices(decoder, release=synth.release, pitch_range=tuple(synth.pitch_range),
+                                  slots=2 * options.get("max_voices", 16))  # stolen voices fade beside new ones
         else:
             pool = SampleVoices(synth, timbres, sample_rate=sample_rate)
         return cls(pool, latents=[t.latent for t in timbres], **options)

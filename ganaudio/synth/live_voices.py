@@ -114,6 +114,9 @@ class HarmonicVoices:
         Seconds a released note may ring before the engine fades it out.
     pitch_range : (int, int)
         Notes the engine plays.
+    slots : int
+        Voices with room made in advance (sounding and fading notes); more
+        grow the batch, an allocation in the audio thread.
 
     Examples
     --------
@@ -128,7 +131,8 @@ class HarmonicVoices:
 
     streams = True
 
-    def __init__(self, decoder: ControlGenerator, *, release: float = 1.0, pitch_range: tuple[int, int] = (21, 108)):
+    def __init__(self, decoder: ControlGenerator, *, release: float = 1.0, pitch_range: tuple[int, int] = (21, 108),
+                 slots: int = 32):
         self.decoder = decoder.eval()
         self.sample_rate, self.hop = int(decoder.sample_rate), int(decoder.hop)
         self.release, self.pitch_range, self.latent_dim = float(release), pitch_range, int(decoder.z_dim)
@@ -136,7 +140,7 @@ class HarmonicVoices:
         self._latent = torch.zeros(1, self.latent_dim)
         self._free: list[int] = []
         self._slots = 0
-        self._grow(16)
+        self._grow(max(1, int(slots)))
 
     def _grow(self, slots: int) -> None:
         """Room for ``slots`` voices (a voice keeps its slot until the engine drops it)."""

@@ -31,7 +31,8 @@ def latents():
 
 def engine_for(decoder, latents, **options) -> LiveEngine:
     options.setdefault("gain", 1.0)
-    return LiveEngine(HarmonicVoices(decoder, release=options.pop("release_s", 1.0)), latents=latents, **options)
+    pool = HarmonicVoices(decoder, release=options.pop("release_s", 1.0), slots=options.pop("slots", 32))
+    return LiveEngine(pool, latents=latents, **options)
 
 
 def whole_note(decoder, z, *, key, velocity, frames, release_frame=None, number=0, bend=0.0):
@@ -70,7 +71,7 @@ def test_a_streamed_note_equals_the_whole_note(decoder, latents, block):
 
 
 def test_note_ons_are_sample_accurate_and_voices_batch_exactly(decoder, latents):
-    engine = engine_for(decoder, latents[:1], max_voices=4)
+    engine = engine_for(decoder, latents[:1], max_voices=4, slots=1)  # the second voice grows the batch
     block, total = 128, 20 * HOP
     events = {0: [LiveEvent("note_on", offset=37, note=60, value=100)],
               3: [LiveEvent("note_on", offset=90, note=67, value=50)]}
@@ -80,7 +81,7 @@ def test_note_ons_are_sample_accurate_and_voices_batch_exactly(decoder, latents)
     expected = np.zeros(total, np.float32)
     expected[37:] += first[:total - 37]
     expected[3 * block + 90:] += second[:total - 3 * block - 90]
-    assert np.all(y[:37] == 0)
+    assert np.all(y[:37] == 0) and engine.pool._slots == 2
     np.testing.assert_allclose(y, expected, atol=1e-5)
 
 
@@ -109,6 +110,18 @@ def test_sustain_pedal_holds_released_keys(decoder, latents):
     assert engine.voices[0].gate and engine.voices[0].sustained
     engine.render(128, [LiveEvent("control", note=64, value=0)])
     assert not engine.voices[0].gate
+
+
+def test_a_key_struck_again_and_all_notes_or_sound_off(decoder, latents):
+    engine = engine_for(decoder, latents[:1])
+    engine.render(128, [LiveEvent("note_on", note=60, value=90), LiveEvent("note_on", note=64, value=90)])
+    engine.render(128, [LiveEvent("note_on", note=60, value=70)])
+    assert [(v.key, v.gate) for v in engine.voices] == [(60, False), (64, True), (60, True)]
+    engine.render(128, [LiveEvent("control", note=123, value=0)])  # all notes off: released, still ringing
+    assert len(engine.voices) == 3 and not any(v.gate for v in engine.voices)
+    engine.render(128, [LiveEvent("control", note=120, value=0)])  # all sound off: a 5 ms fade
+    engine.render(256)
+    assert engine.voices == []
 
 
 def test_released_notes_end(decoder, latents):

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ganaudio-installed
-SYSTEM_PACKAGES := libsndfile1 fluidsynth fluid-soundfont-gm timgm6mb-soundfont
+SYSTEM_PACKAGES := libsndfile1 fluidsynth fluid-soundfont-gm timgm6mb-soundfont libportaudio2
 PYTEST_ARGS ?=
 
 .PHONY: install system-packages demo test bench lint clean
@@ -16,12 +16,12 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(MAKE) --no-print-directory system-packages
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,data,eval]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,data,eval,live]"
 	$(BIN)/python -c "import torch, torchaudio, librosa, pretty_midi, soundfile, fluidsynth; print('ganaudio environment ready: torch', torch.__version__, 'torchaudio', torchaudio.__version__)"
 	touch $(STAMP)
 
 # Debian packages: libsndfile, FluidSynth and two General MIDI SoundFonts
-# (recorded instruments the data builders render notes from). Installed only
+# (recorded instruments the data builders render notes from), PortAudio (live play). Installed only
 # when running as root on a Debian-like system and something is missing.
 system-packages:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

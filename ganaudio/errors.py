@@ -17,6 +17,7 @@ __all__ = [
     "DataError",
     "UnusableFileError",
     "TrainingError",
+    "DeviceError",
 ]
 
 
@@ -85,3 +86,7 @@ class UnusableFileError(DataError):
 
 class TrainingError(GanAudioError, RuntimeError):
     """Training cannot go on (e.g. the losses stayed NaN or inf for many steps in a row)."""
+
+
+class DeviceError(GanAudioError, OSError):
+    """An audio or MIDI device is missing, unknown or cannot be opened (the message lists what exists)."""

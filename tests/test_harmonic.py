@@ -179,3 +179,18 @@ def test_bad_controls_are_refused():
         synth_harmonic_noise(f0[:3], harm, bands, hop=HOP, sample_rate=SR)
     with pytest.raises(ParameterError, match="hop"):
         synth_harmonic_noise(f0, harm, bands, hop=255, sample_rate=SR)
+
+
+def test_rows_with_their_own_noise_start_equal_separate_notes():
+    """A live voice bank batches notes that started at different times: each row reads the noise from its own frame."""
+    f0, harm, bands = (c.expand(3, *c.shape[1:]) for c in _controls(6, batch=(1,), n_bands=17))
+    starts = torch.tensor([0, 5, 1021])
+    audio, state = synth_harmonic_noise(f0, harm, bands, hop=HOP, sample_rate=SR, start_frame=starts)
+    more, _ = synth_harmonic_noise(f0, harm, bands, hop=HOP, sample_rate=SR, state=state)
+    for row, start in enumerate(starts.tolist()):
+        alone, alone_state = synth_harmonic_noise(f0[row], harm[row], bands[row], hop=HOP, sample_rate=SR,
+                                                  start_frame=start)
+        again, _ = synth_harmonic_noise(f0[row], harm[row], bands[row], hop=HOP, sample_rate=SR, state=alone_state)
+        assert torch.allclose(audio[row], alone, atol=1e-6) and torch.allclose(more[row], again, atol=1e-6)
+    assert state.frame.tolist() == [6, 11, 1027]
+    assert not torch.allclose(audio[0], audio[1])  # same controls, different noise

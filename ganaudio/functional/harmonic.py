@@ -70,20 +70,45 @@ class SynthState:
     noise_tail : torch.Tensor
         ``(..., hop)`` the second half of the last noise frame, still to be
         added to the next span.
-    frame : int
-        How many frames have been synthesised (positions the noise sequence).
+    frame : int or torch.Tensor
+        Where the next frame reads the noise sequence, in frames (how many
+        frames have been synthesised, plus the start frame). An int for the
+        whole batch, or an int64 ``(batch,)`` tensor, one per row, for rows of
+        notes that started at different times (a live voice bank).
     """
 
     phase: torch.Tensor
     f0: torch.Tensor
     harmonics: torch.Tensor
     noise_tail: torch.Tensor
-    frame: int
+    frame: int | torch.Tensor
 
     def detach(self) -> SynthState:
         """The same state cut from the autograd graph (for truncated backpropagation or live play)."""
         return SynthState(self.phase.detach(), self.f0.detach(), self.harmonics.detach(),
                           self.noise_tail.detach(), self.frame)
+
+    @classmethod
+    def start(cls, f0: torch.Tensor, *, n_harmonics: int, hop: int, frame: int | torch.Tensor = 0,
+              dtype: torch.dtype = torch.float32) -> SynthState:
+        """The state before a note's first frame: silent, phase 0, gliding from the first frame's ``f0``.
+
+        Parameters
+        ----------
+        f0 : torch.Tensor
+            ``(...)`` the first frame's fundamental in Hz (the first span keeps it steady).
+        frame : int or torch.Tensor
+            Noise start position in frames: an int, or int64 ``(batch,)`` per row.
+
+        Examples
+        --------
+        >>> SynthState.start(torch.tensor([220.0, 330.0]), n_harmonics=8, hop=4).harmonics.shape
+        torch.Size([2, 8])
+        """
+        batch = f0.shape
+        return cls(phase=torch.zeros(batch, dtype=torch.float64, device=f0.device), f0=f0.detach(),
+                   harmonics=torch.zeros(*batch, n_harmonics, dtype=dtype, device=f0.device),
+                   noise_tail=torch.zeros(*batch, hop, dtype=dtype, device=f0.device), frame=frame)
 
 
 def nyquist_mask(f0: torch.Tensor, n_harmonics: int, *, sample_rate: float) -> torch.Tensor:
@@ -166,20 +191,30 @@ def _noise(seed: int, device: str, dtype: torch.dtype) -> torch.Tensor:
     return (torch.rand(NOISE_PERIOD, generator=generator, dtype=torch.float64) * 2 - 1).to(device=device, dtype=dtype)
 
 
-def noise_sequence(start: int, length: int, *, seed: int = 0, device=None, dtype=torch.float32) -> torch.Tensor:
+def noise_sequence(start: int | torch.Tensor, length: int, *, seed: int = 0, device=None,
+                   dtype=torch.float32) -> torch.Tensor:
     """Samples ``start .. start + length`` of the cyclic white-noise sequence (uniform in [-1, 1]).
 
     The same absolute sample always gets the same value, whichever block asks
     for it: this is what keeps block-wise noise equal to whole-note noise.
 
+    Parameters
+    ----------
+    start : int or torch.Tensor
+        First sample, or an int64 ``(batch,)`` tensor of first samples, one per row.
+
     Returns
     -------
     torch.Tensor
-        ``(length,)``.
+        ``(length,)``, or ``(batch, length)`` for a tensor ``start``.
     """
     table = _noise(int(seed), str(device or "cpu"), dtype)
-    index = torch.arange(start, start + length, device=table.device) % NOISE_PERIOD
-    return table[index]
+    index = torch.arange(length, device=table.device)
+    if isinstance(start, torch.Tensor):
+        index = start.to(table.device).unsqueeze(-1) + index
+    else:
+        index = index + start
+    return table[index % NOISE_PERIOD]
 
 
 def synth_harmonic(f0: torch.Tensor, harmonics: torch.Tensor, *, hop: int, sample_rate: float,
@@ -246,8 +281,9 @@ def synth_noise(bands: torch.Tensor, *, hop: int, first_frame: int, tail: torch.
         ``(..., frames, n_bands)`` non-negative magnitudes of ``n_bands``
         bands spaced linearly from 0 Hz to Nyquist (interpolated across the
         ``hop + 1`` FFT bins of a ``2 * hop`` frame).
-    first_frame : int
-        Absolute index of the first frame (positions the noise sequence).
+    first_frame : int or torch.Tensor
+        Absolute index of the first frame (positions the noise sequence); an
+        int64 ``(batch,)`` tensor gives each row of 2-D ``bands`` its own.
     tail : torch.Tensor
         ``(..., hop)`` the previous call's overlap tail (zeros at a note's start).
 
@@ -262,7 +298,7 @@ def synth_noise(bands: torch.Tensor, *, hop: int, first_frame: int, tail: torch.
     n_fft = 2 * hop
     start = first_frame * hop
     noise = noise_sequence(start, (frames + 1) * hop, seed=seed, device=bands.device, dtype=bands.dtype)
-    segments = noise.unfold(0, n_fft, hop)                                       # (frames, 2 hop)
+    segments = noise.unfold(-1, n_fft, hop)                                      # ([batch,] frames, 2 hop)
     shape = F.interpolate(bands.reshape(-1, 1, n_bands), size=hop + 1, mode="linear", align_corners=True)
     shape = shape.reshape(*bands.shape[:-1], hop + 1)                            # (..., frames, hop + 1)
     window = torch.hann_window(n_fft, periodic=True, dtype=bands.dtype, device=bands.device)
@@ -276,7 +312,7 @@ def synth_noise(bands: torch.Tensor, *, hop: int, first_frame: int, tail: torch.
 
 def synth_harmonic_noise(f0: torch.Tensor, harmonics: torch.Tensor, noise_bands: torch.Tensor, *, hop: int,
                          sample_rate: float, state: SynthState | None = None, table_size: int = 4096,
-                         seed: int = 0) -> tuple[torch.Tensor, SynthState]:
+                         seed: int = 0, start_frame: int | torch.Tensor = 0) -> tuple[torch.Tensor, SynthState]:
     """Harmonic plus filtered noise for ``frames`` control frames, continuing from ``state``.
 
     Parameters
@@ -293,6 +329,10 @@ def synth_harmonic_noise(f0: torch.Tensor, harmonics: torch.Tensor, noise_bands:
     state : SynthState, optional
         What the previous call returned; ``None`` starts a note from silence
         (the first span fades in from zero amplitude at the first frame's f0).
+    start_frame : int or torch.Tensor
+        With no ``state``: where the note starts reading the noise sequence,
+        in frames (an int64 ``(batch,)`` tensor gives each row its own, so
+        simultaneous notes get different noise).
 
     Returns
     -------
@@ -317,15 +357,9 @@ def synth_harmonic_noise(f0: torch.Tensor, harmonics: torch.Tensor, noise_bands:
                              f"noise bands {tuple(noise_bands.shape)}; expected (..., frames) and (..., frames, n)")
     if f0.shape[-1] == 0:
         raise ParameterError("controls have no frames")
-    batch = f0.shape[:-1]
     if state is None:
-        state = SynthState(
-            phase=torch.zeros(batch, dtype=torch.float64, device=f0.device),
-            f0=f0[..., 0].detach(),
-            harmonics=torch.zeros_like(harmonics[..., 0, :]),
-            noise_tail=torch.zeros(*batch, hop, dtype=noise_bands.dtype, device=f0.device),
-            frame=0,
-        )
+        state = SynthState.start(f0[..., 0], n_harmonics=harmonics.shape[-1], hop=hop, frame=start_frame,
+                                 dtype=harmonics.dtype)
     elif state.noise_tail.shape[-1] != hop or state.harmonics.shape != harmonics.shape[:-2] + harmonics.shape[-1:]:
         raise ParameterError("state does not match these controls (another hop, batch or harmonic count)")
     harm, phase = synth_harmonic(f0, harmonics, hop=hop, sample_rate=sample_rate, prev_f0=state.f0,

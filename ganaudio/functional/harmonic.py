@@ -178,11 +178,19 @@ def harmonic_tables(amplitudes: torch.Tensor, *, table_size: int) -> torch.Tenso
     if n_harmonics >= table_size // 2:
         raise ParameterError(f"table_size {table_size} holds fewer than {n_harmonics} harmonics; "
                              f"use a table of at least {2 * n_harmonics + 2} samples")
-    spectrum = torch.zeros(*amplitudes.shape[:-1], table_size // 2 + 1, dtype=torch.complex64
-                           if amplitudes.dtype != torch.float64 else torch.complex128, device=amplitudes.device)
-    spectrum[..., 1:n_harmonics + 1] = -0.5j * table_size * amplitudes
-    table = torch.fft.irfft(spectrum, n=table_size)
+    table = _open_tables(amplitudes, table_size=table_size)
     return torch.cat([table, table[..., :1]], dim=-1)
+
+
+def _open_tables(amplitudes: torch.Tensor, *, table_size: int) -> torch.Tensor:
+    """:func:`harmonic_tables` without the repeated first sample: ``(..., table_size)``.
+
+    The spectrum holds only DC and the harmonics; ``irfft`` pads it with zeros up to ``table_size``.
+    """
+    spectrum = torch.zeros(*amplitudes.shape[:-1], amplitudes.shape[-1] + 1, dtype=torch.complex64
+                           if amplitudes.dtype != torch.float64 else torch.complex128, device=amplitudes.device)
+    spectrum[..., 1:] = -0.5j * table_size * amplitudes
+    return torch.fft.irfft(spectrum, n=table_size)
 
 
 @functools.lru_cache(maxsize=8)
@@ -245,9 +253,18 @@ def synth_harmonic(f0: torch.Tensor, harmonics: torch.Tensor, *, hop: int, sampl
     f0_ends = torch.cat([prev_f0.unsqueeze(-1), f0], dim=-1)                    # (..., frames + 1)
     amp_ends = torch.cat([prev_harmonics.unsqueeze(-2), harmonics], dim=-2)      # (..., frames + 1, K)
     # a span's harmonics must stay below Nyquist at the span's highest f0
+    if n_harmonics >= table_size // 2:
+        raise ParameterError(f"table_size {table_size} holds fewer than {n_harmonics} harmonics; "
+                             f"use a table of at least {2 * n_harmonics + 2} samples")
     mask = nyquist_mask(torch.maximum(f0_ends[..., :-1], f0_ends[..., 1:]), n_harmonics, sample_rate=sample_rate)
-    left = harmonic_tables(amp_ends[..., :-1, :] * mask, table_size=table_size)   # (..., frames, S + 1)
-    right = harmonic_tables(amp_ends[..., 1:, :] * mask, table_size=table_size)
+    right = _open_tables(amp_ends[..., 1:, :] * mask, table_size=table_size)   # (..., frames, S)
+    # a span's left table is the previous span's right table wherever both spans mask the same harmonics
+    # (a steady pitch): only the first span and those where the count of live harmonics changes are new
+    alive = mask.sum(-1)                                                          # (..., frames)
+    fresh = torch.ones_like(alive, dtype=torch.bool)
+    fresh[..., 1:] = alive[..., 1:] != alive[..., :-1]
+    left = torch.cat([right[..., :1, :], right[..., :-1, :]], dim=-2)
+    left[fresh] = _open_tables(amp_ends[..., :-1, :][fresh] * mask[fresh], table_size=table_size)
 
     ramp = torch.arange(1, hop + 1, dtype=torch.float64, device=f0.device) / hop  # (hop,): ends at 1
     f0_64 = f0_ends.to(torch.float64)
@@ -261,9 +278,11 @@ def synth_harmonic(f0: torch.Tensor, harmonics: torch.Tensor, *, hop: int, sampl
     frac = (position - index).to(harmonics.dtype).unflatten(-1, (frames, hop))
     index = index.long().unflatten(-1, (frames, hop))
 
+    after = torch.where(index == table_size - 1, 0, index + 1)  # the table is one cycle: it wraps
+
     def read(table: torch.Tensor) -> torch.Tensor:
         low = torch.gather(table, -1, index)
-        high = torch.gather(table, -1, index + 1)
+        high = torch.gather(table, -1, after)
         return low + (high - low) * frac
 
     weight = ramp.to(harmonics.dtype)

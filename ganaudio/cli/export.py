@@ -121,7 +121,7 @@ def sfz_cmd(model, timbre_spec, step, pitches, velocities, hold, name, device, o
 @export.command("sf2")
 @sampler_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="SoundFont file to write (.sf2): bank 0, program 0.")
+              help="SoundFont file to write (.sf2); every program of bank 0 plays it.")
 def sf2_cmd(model, timbre_spec, step, pitches, velocities, hold, name, device, output) -> None:
     """One SoundFont 2 file of one timbre (24-bit samples, velocity layers, looped sustain).
 

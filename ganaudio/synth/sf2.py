@@ -15,8 +15,8 @@ File layout (section 4.1, 4.4)::
       LIST 'pdta'  phdr pbag pmod pgen inst ibag imod igen shdr (7.2-7.10), each ending with its
                    terminal record
 
-One preset (bank 0, program 0, 7.2) has one zone naming the instrument
-(generator 41, 8.1.2). The instrument (7.6) has one zone per sample and
+Each preset (bank 0, one per program asked for, 7.2) has one zone naming
+the instrument (generator 41, 8.1.2). The instrument (7.6) has one zone per sample and
 velocity layer: ``keyRange`` (43) first and ``velRange`` (44) second, as 8.1.2
 requires, then ``overridingRootKey`` (58), ``sampleModes`` (54: 0 no loop, 1 loop, 3 loop while the key is held then
 play the rest, 8.1.2), ``releaseVolEnv`` (38, in timecents), and
@@ -180,8 +180,11 @@ def _instrument_zones(samples: Sequence[SF2Sample], zones: Sequence[SF2Zone]) ->
 
 
 def sf2_bytes(name: str, samples: Sequence[SF2Sample], zones: Sequence[SF2Zone], *, comment: str = "",
-              software: str = "ganaudio") -> bytes:
-    """The SoundFont file of one preset ``name`` playing ``zones`` over ``samples``, as bytes.
+              software: str = "ganaudio", programs: Sequence[int] = (0,)) -> bytes:
+    """The SoundFont file of one instrument ``name`` playing ``zones`` over ``samples``, as bytes.
+
+    One preset in bank 0 for each of ``programs`` plays the instrument (all
+    128 let a General MIDI file with any program changes play it).
 
     Examples
     --------
@@ -198,12 +201,16 @@ def sf2_bytes(name: str, samples: Sequence[SF2Sample], zones: Sequence[SF2Zone],
         info.append(_chunk(b"ICMT", _zstr(comment, limit=65536)))
     smpl, sm24, starts = _sample_data(samples)
     ibag, imod, igen = _instrument_zones(samples, zones)
+    programs = sorted({int(p) for p in programs})
+    if not programs or not all(0 <= p <= 127 for p in programs):
+        raise ParameterError(f"programs must be General MIDI programs 0-127, got {programs}")
+    n = len(programs)  # one preset per program, each one zone naming the instrument
+    phdr = b"".join(_name(name) + struct.pack("<HHHIII", p, 0, i, 0, 0, 0) for i, p in enumerate(programs))
     pdta = [
-        _chunk(b"phdr", _name(name) + struct.pack("<HHHIII", 0, 0, 0, 0, 0, 0)
-               + _name("EOP") + struct.pack("<HHHIII", 0, 0, 1, 0, 0, 0)),
-        _chunk(b"pbag", struct.pack("<HHHH", 0, 0, 1, 0)),
+        _chunk(b"phdr", phdr + _name("EOP") + struct.pack("<HHHIII", 0, 0, n, 0, 0, 0)),
+        _chunk(b"pbag", b"".join(struct.pack("<HH", i, 0) for i in range(n + 1))),
         _chunk(b"pmod", b"\0" * 10),
-        _chunk(b"pgen", struct.pack("<HH", _GEN["instrument"], 0) + b"\0" * 4),
+        _chunk(b"pgen", struct.pack("<HH", _GEN["instrument"], 0) * n + b"\0" * 4),
         _chunk(b"inst", _name(name) + struct.pack("<H", 0) + _name("EOI") + struct.pack("<H", len(zones))),
         _chunk(b"ibag", ibag), _chunk(b"imod", imod), _chunk(b"igen", igen),
         _chunk(b"shdr", _shdr(samples, starts)),
@@ -214,7 +221,7 @@ def sf2_bytes(name: str, samples: Sequence[SF2Sample], zones: Sequence[SF2Zone],
 
 
 def write_sf2(path: str | os.PathLike, name: str, samples: Sequence[SF2Sample], zones: Sequence[SF2Zone], *,
-              comment: str = "", outputs=None) -> Path:
+              comment: str = "", programs: Sequence[int] = (0,), outputs=None) -> Path:
     """Write :func:`sf2_bytes` to ``path`` atomically (or stage it in the OutputSet ``outputs``).
 
     Raises
@@ -224,7 +231,7 @@ def write_sf2(path: str | os.PathLike, name: str, samples: Sequence[SF2Sample], 
     OutputError
         ``cannot write PATH (reason)``; nothing is left at ``path`` then.
     """
-    data = sf2_bytes(name, samples, zones, comment=comment)
+    data = sf2_bytes(name, samples, zones, comment=comment, programs=programs)
     path = Path(path)
     if outputs is None:
         with atomic_path(path) as tmp:

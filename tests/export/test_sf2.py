@@ -98,6 +98,18 @@ def test_fluidsynth_plays_the_layers_the_loop_and_the_release(tmp_path):
     player.close()
 
 
+def test_one_preset_per_program():
+    data = sf2_bytes("x", [SF2Sample("x", tone(440), SR, 69)], [SF2Zone(0, (0, 127), (1, 127))],
+                     programs=range(128))
+    body = chunks(data, 12, len(data))["pdta"]
+    pdta = chunks(body, 0, len(body))
+    phdr = [struct.unpack("<HHH", pdta["phdr"][i + 20:i + 26]) for i in range(0, len(pdta["phdr"]), 38)]
+    assert [p[0] for p in phdr[:-1]] == list(range(128)) and [p[2] for p in phdr] == list(range(129))
+    assert len(pdta["pgen"]) == 4 * 129 and len(pdta["pbag"]) == 4 * 129
+    with pytest.raises(ParameterError, match="programs"):
+        sf2_bytes("x", [SF2Sample("x", tone(440), SR, 69)], [SF2Zone(0, (0, 127), (1, 127))], programs=[128])
+
+
 @pytest.mark.parametrize("sample, zone, message", [
     (SF2Sample("x", tone(440), SR, 69, loop=(0, 1000)), SF2Zone(0, (0, 127), (1, 127), 1), "8 points"),
     (SF2Sample("x", tone(440), SR, 69, loop=(100, 120)), SF2Zone(0, (0, 127), (1, 127), 1), "32 points"),

@@ -75,11 +75,14 @@ def play_sfz(sfz: str | os.PathLike, midi, *, sample_rate: int = 44100, block: i
              tail: float = 3.0) -> np.ndarray:
     """Render every note of ``midi`` (a path or PrettyMIDI) through the SFZ instrument ``sfz`` with sfizz: mono ``(time,)``.
 
-    sfizz runs in freewheeling mode, so every sample is loaded before it is
-    played. (The ``sfizz_render`` program shipped beside the bindings streams
-    samples from disk as if in real time: past their preloaded first 8,192
-    points it played silence for the first notes of a render.) Events land on
-    their exact sample inside the ``block``-frame blocks.
+    Events land on their exact sample inside the ``block``-frame blocks. sfizz
+    streams a sample past its first 8,192 points from disk in a background
+    thread, even when rendering offline, so a render running faster than real
+    time can outrun the loading and a note stops early (the ``sfizz_render``
+    program shipped beside the bindings cut the first notes of a melody this
+    way; held notes stopped after 0.2 s in tests). Instruments written by
+    :func:`ganaudio.synth.sampler.export_sfz` ask for their samples to be
+    loaded whole with the instrument (``hint_ram_based=1``), which avoids it.
 
     Examples
     --------

@@ -276,7 +276,10 @@ def sfz_text(instrument: SamplerInstrument, *, sample_dir: str = "samples") -> s
     lines = [f"// {instrument.name}: ganaudio sampler export of model {instrument.model}, timbre {instrument.timbre}",
              f"// {info['samples']} samples at {SAMPLE_RATE} Hz, 24-bit; {info['looped']} looped; "
              f"gain {instrument.gain:.4g}",
-             "<control>", f"default_path={sample_dir}/", "", "<global>",
+             "<control>",
+             "// load every sample with the instrument instead of streaming it from disk (an ARIA opcode, sfizz "
+             "honours it)",
+             "hint_ram_based=1", f"default_path={sample_dir}/", "", "<global>",
              "// the samples carry the model's own velocity response: no velocity scaling on top",
              "amp_veltrack=0", ""]
     for lo, hi in sorted({z.velocities for z in instrument.zones}):

@@ -144,6 +144,7 @@ def test_sfizz_holds_a_note_on_its_loop_and_releases_it(young_harmonic, tmp_path
     midi.instruments.append(part)
     y = np.pad(play_sfz(out / f"{inst.name}.sfz", midi), (0, 3 * SR))   # the render stops once all is quiet
     level = lambda a, b: 20 * np.log10(np.sqrt(np.mean(y[int(a * SR):int(b * SR)] ** 2)) + 1e-12)  # noqa: E731
+    assert level(0.6, 0.9) > -40                                   # sounding (-19 dBFS here)
     assert abs(level(3.5, 3.9) - level(0.6, 0.9)) < 3.0          # still sounding, at its held level
     steps = np.abs(np.diff(y[int(0.5 * SR):int(3.9 * SR)]))
     assert steps.max() < 3 * np.percentile(steps, 99.9)           # no click at any pass of the loop

@@ -19,7 +19,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-BENCHMARKS = ["frontend", "inversion", "pianoroll", "data", "train", "render", "vocoder", "quality", "memory", "live"]
+BENCHMARKS = ["frontend", "inversion", "pianoroll", "data", "train", "render", "vocoder", "quality", "memory",
+              "harmonic_render", "live", "sampler"]
 MARK = re.compile(r"<!-- bench:(\w+) -->\n(.*?)<!-- /bench:\1 -->\n", re.S)
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ganaudio.errors import GanAudioError, OutputError
 
-__all__ = ["check_output", "check_output_folder", "atomic_path", "OutputSet", "output_reason"]
+__all__ = ["check_output", "check_output_folder", "atomic_folder", "atomic_path", "OutputSet", "output_reason"]
 
 #: Room kept free beyond an output's estimated size (file system metadata, the temporary copy's slack).
 SPACE_MARGIN_BYTES = 1 << 20
@@ -132,8 +132,12 @@ def check_output(path: str | os.PathLike, *, estimated_bytes: int = 0) -> Path:
     return path
 
 
-def check_output_folder(folder: str | os.PathLike, *, estimated_bytes: int = 0) -> Path:
+def check_output_folder(folder: str | os.PathLike, *, estimated_bytes: int = 0, replace: bool | None = None) -> Path:
     """:func:`check_output` for an output folder (``--stems``, ``timbres -o``), existing or to be made.
+
+    ``replace=False`` also refuses a folder that exists and holds anything (an
+    OutputError whose ``remedy`` is ``"replace-folder"``): the check for
+    outputs that :func:`atomic_folder` writes as a whole.
 
     Examples
     --------
@@ -143,10 +147,79 @@ def check_output_folder(folder: str | os.PathLike, *, estimated_bytes: int = 0) 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(folder, "it is a file, expected a folder")
+    if replace is False:
+        _refuse_full(folder)
     existing = _existing_folder(folder, folder)
     _probe(folder, existing)
     _check_space(folder, existing, int(estimated_bytes))
     return folder
+
+
+def _refuse_full(folder: Path) -> None:
+    try:
+        full = folder.is_dir() and any(folder.iterdir())
+    except OSError as exc:
+        raise OutputError(folder, output_reason(exc)) from None
+    if full:
+        err = OutputError(folder, "the folder exists and is not empty")
+        err.remedy = "replace-folder"
+        raise err
+
+
+@contextmanager
+def atomic_folder(folder: str | os.PathLike, *, replace: bool = False) -> Iterator[Path]:
+    """Yield a new temporary folder beside ``folder``; rename it onto ``folder`` when the block succeeds.
+
+    The folder appears complete or not at all: an error inside the block (or
+    in the rename) removes the temporary folder and leaves an older
+    ``folder`` as it was. An older ``folder`` that holds files is refused
+    (OutputError with ``remedy="replace-folder"``) unless ``replace``, and
+    then replaced as a whole (its old files do not linger beside the new ones).
+
+    Examples
+    --------
+    >>> with atomic_folder("out/piano") as tmp:
+    ...     (tmp / "piano.sfz").write_text(text)
+    ...     save_audio(tmp / "samples" / "c4.wav", y, 44100)
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(folder, "it is a file, expected a folder")
+    if not replace:
+        _refuse_full(folder)
+    _make_folder(folder, folder.parent)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as exc:
+        raise OutputError(folder, output_reason(exc)) from None
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+        _swap_folder(tmp, folder)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        err = _as_output_error(exc, folder)
+        if err is exc:
+            raise
+        raise err from exc
+    _sync_folder(folder.parent)
+
+
+def _swap_folder(tmp: Path, folder: Path) -> None:
+    """Rename ``tmp`` onto ``folder``, moving an older ``folder`` aside first and removing it after."""
+    backup = None
+    if folder.exists():
+        backup = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        os.replace(folder, backup)
+    try:
+        os.replace(tmp, folder)
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, folder)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def _stage(path: Path) -> Path:

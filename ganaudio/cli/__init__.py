@@ -21,6 +21,7 @@ REMEDY_HINTS = {
     "same-settings": "use the run's --preset and --set settings, or a new --out folder",
     "new-folder": "use a new --out folder",
     "mel-representation": "use --repr mel, or --vocoder griffinlim",
+    "replace-folder": "pass --force to replace it, or choose a new -o folder",
 }
 
 

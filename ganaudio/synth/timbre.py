@@ -292,3 +292,31 @@ class TimbreBank:
         a, b = (self.random_timbre(t) if isinstance(t, (int, np.integer)) else self.check_timbre(t) for t in (a, b))
         return interpolate_timbres(a, b, np.linspace(0.0, 1.0, int(steps)), method=method)
 
+
+    # ----------------------------------------------------------------- sampler instruments
+    def export_sfz(self, timbre: Timbre | int, out_dir: str | os.PathLike, **options):
+        """Write ``timbre`` (a Timbre or a seed) as an SFZ instrument folder; see :func:`ganaudio.synth.sampler.export_sfz`.
+
+        Examples
+        --------
+        >>> synth.export_sfz(7, "out/seven", velocities=[40, 80, 120])          # doctest: +SKIP
+        """
+        from ganaudio.synth.sampler import export_sfz
+
+        return export_sfz(self, self._as_timbre(timbre), out_dir, **options)
+
+    def export_sf2(self, timbre: Timbre | int, path: str | os.PathLike, **options):
+        """Write ``timbre`` (a Timbre or a seed) as one .sf2 file; see :func:`ganaudio.synth.sampler.export_sf2`.
+
+        Examples
+        --------
+        >>> synth.export_sf2(7, "out/seven.sf2")                                  # doctest: +SKIP
+        """
+        from ganaudio.synth.sampler import export_sf2
+
+        return export_sf2(self, self._as_timbre(timbre), path, **options)
+
+    def _as_timbre(self, timbre: Timbre | int) -> Timbre:
+        if isinstance(timbre, (int, np.integer)) and not isinstance(timbre, bool):
+            return self.random_timbre(int(timbre))
+        return self.check_timbre(timbre)

@@ -62,3 +62,19 @@ def test_agreement_edge_cases():
     assert note_agreement(PHRASE, [])["f_measure"] == 0.0
     with pytest.raises(ParameterError, match="no notes"):
         note_agreement([], PHRASE)
+
+
+def test_low_notes_at_44k_are_transcribed_like_at_16k():
+    """44.1 kHz audio is analysed at 16 kHz: pYIN's frames must span a low note's period."""
+    import numpy as np
+
+    from ganaudio.eval.transcription import transcribe
+
+    sr = 44100
+    t = np.arange(int(0.8 * sr)) / sr
+    notes = []
+    for pitch in (33, 40):
+        f0 = 440 * 2 ** ((pitch - 69) / 12)
+        notes.append(sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 12)) * np.hanning(len(t)) ** 0.2)
+    y = np.concatenate([notes[0], np.zeros(sr // 5), notes[1]]).astype(np.float32) * 0.3
+    assert [n.pitch for n in transcribe(y, sample_rate=sr)] == [33, 40]

@@ -39,7 +39,7 @@ def tiny_harmonic(tiny_folder):
 
 @pytest.fixture(scope="session")
 def young_harmonic():
-    """The committed step-2,000 checkpoint of the 44.1 kHz family: real (if young) sound."""
+    """The committed continue point of the 44.1 kHz family (recipes/ddspgan_44k/continue): real, if young, sound."""
     from ganaudio.synth.harmonic import load_ddspgan
 
     return load_ddspgan(CONTINUE)

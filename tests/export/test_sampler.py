@@ -89,7 +89,13 @@ def test_fading_timbres_get_no_loop_and_their_own_release(tmp_path):
 def test_sf2_of_a_harmonic_synth_plays_the_melody_in_fluidsynth(young_harmonic, melody, tmp_path):
     path = tmp_path / "young.sf2"
     inst = young_harmonic.export_sf2(3, path, pitches=[48, 60, 72], velocities=[40, 80, 120], hold=1.5)
-    assert inst.summary()["looped"] == 9 and inst.summary()["worst_seam_jump"] < 0.05
+    # the continue point changes as training goes on: whether a timbre sustains is the model's, the rule is ours
+    from ganaudio.synth.sampler import DECAY_LIMIT
+
+    assert len(inst.zones) == 9
+    assert all(z.loop is None for z in inst.zones if z.decay >= DECAY_LIMIT)
+    if inst.summary()["looped"]:
+        assert inst.summary()["worst_seam_jump"] < 0.05
     y = play_soundfont(path, melody)
     scores = melody_scores(melody, y, sample_rate=SR)
     assert scores["f_measure"] >= 0.9 and scores["pitch_agreement"] >= 0.9, scores
